@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { serveCommand } from './serve-command.js';
+
+const program = new Command('skein')
+  .description('Skein: model serving for TypeScript (ONNX over the Open Inference Protocol v2)')
+  .showHelpAfterError();
+program.addCommand(serveCommand());
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});

@@ -1,0 +1,71 @@
+import { Command, Option } from 'commander';
+import { parseServerConfig } from '../config/index.js';
+import { ServingError } from '../errors/index.js';
+import { startServer } from '../server/index.js';
+
+const int = (v: string): number => {
+  if (!/^-?[0-9]+$/.test(v)) throw new Error(`expected an integer, got '${v}'`);
+  return Number(v);
+};
+
+/** `skein serve`: the model-as-a-service server. Flags mirror Triton's where one exists. */
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('serve every model in a repository over the Open Inference Protocol v2 (REST)')
+    .requiredOption('--model-repository <dir>', 'model repository: <dir>/<model>/<version>/model.onnx')
+    .option('--http-port <port>', 'HTTP port (0 = any free port)', int, 8000)
+    .option('--host <host>', 'address to bind', '0.0.0.0')
+    .addOption(new Option('--model-control-mode <mode>', 'none: load all at start; poll: follow the repository; explicit: load/unload by API').choices(['none', 'poll', 'explicit']).default('none'))
+    .option('--repository-poll-interval-ms <ms>', 'poll mode: rescan interval', int, 5000)
+    .option('--load-model <name...>', 'explicit mode: models to load at start (* = all)')
+    .addOption(new Option('--version-swap <mode>', 'availability: new version ready before the old leaves; resource: unload first').choices(['availability', 'resource']).default('availability'))
+    .option('--max-body-bytes <n>', 'largest request body, after decompression', int, 64 * 1024 * 1024)
+    .option('--max-json-depth <n>', 'deepest JSON nesting accepted', int, 64)
+    .option('--max-tensor-elements <n>', 'most elements in one input tensor', int, 16 * 1024 * 1024)
+    .option('--max-inputs <n>', 'most input tensors in one request', int, 256)
+    .option('--request-timeout-ms <ms>', 'time to receive a whole HTTP request', int, 60_000)
+    .option('--workers <n>', 'ONNX worker threads shared by all models (default: cores)', int)
+    .option('--intra-op-threads <n>', 'ONNX intra-op threads per session', int, 1)
+    .option('--shutdown-grace-ms <ms>', 'after SIGTERM, time to answer queued and running requests', int, 30_000)
+    .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
+    .action(async (opts: Record<string, unknown>) => {
+      const raw: Record<string, unknown> = {
+        modelRepository: opts.modelRepository,
+        httpPort: opts.httpPort,
+        host: opts.host,
+        modelControlMode: opts.modelControlMode,
+        repositoryPollIntervalMs: opts.repositoryPollIntervalMs,
+        loadModels: opts.loadModel ?? [],
+        versionSwap: opts.versionSwap,
+        maxBodyBytes: opts.maxBodyBytes,
+        maxJsonDepth: opts.maxJsonDepth,
+        maxTensorElements: opts.maxTensorElements,
+        maxInputs: opts.maxInputs,
+        requestTimeoutMs: opts.requestTimeoutMs,
+        intraOpThreads: opts.intraOpThreads,
+        shutdownGraceMs: opts.shutdownGraceMs,
+        logLevel: opts.logLevel,
+      };
+      if (opts.workers !== undefined) raw.workers = opts.workers;
+      let config;
+      try {
+        config = parseServerConfig(raw);
+      } catch (err) {
+        if (err instanceof ServingError) {
+          console.error(`skein serve: ${err.message}`);
+          process.exit(2);
+        }
+        throw err;
+      }
+      const server = await startServer(config);
+      let signals = 0;
+      const stop = (signal: string): void => {
+        signals++;
+        if (signals > 1) process.exit(1);
+        server.logger.info({ signal }, 'draining: ready is false, queued requests will be answered');
+        void server.shutdown().then((drained) => process.exit(drained ? 0 : 1));
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    });
+}

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+import { ServingError } from '../errors/index.js';
+import { parseWith } from './format.js';
+
+/**
+ * `<repo>/<model>/config.yaml`. Everything is optional: the signature comes from the model file.
+ * Limits are named with their unit; docs/config.md documents every key.
+ */
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+export const BatchingSchema = z.strictObject({
+  /** How long to hold a partial batch to reach a preferred size; 0 = never wait. */
+  maxQueueDelayMs: z.number().min(0).max(10_000).default(0),
+  preferredBatchSizes: z.array(int(1, 65_536)).max(16).default([]),
+  /** Requests waiting (not running) per version; one past it answers QUEUE_FULL at once. */
+  maxQueueSize: int(1, 1_000_000).default(1024),
+  /** Queue timeout for requests that set none; 0 = no timeout. */
+  defaultTimeoutMs: int(0, 3_600_000).default(0),
+});
+
+export const VersionPolicySchema = z.union([
+  z.strictObject({ latest: int(1, 1000) }),
+  z.strictObject({ all: z.literal(true) }),
+  z.strictObject({ specific: z.array(int(1, Number.MAX_SAFE_INTEGER)).min(1) }),
+]);
+
+export const WarmupSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Batch sizes to run with zero-filled inputs before a version takes traffic. */
+  batchSizes: z.array(int(1, 65_536)).max(16).default([1]),
+  count: int(1, 100).default(1),
+});
+
+export const RuntimeSchema = z.strictObject({
+  /** Sessions of each version, each on its own worker thread; default min(2, workers). */
+  instances: int(1, 64).optional(),
+  intraOpThreads: int(1, 64).optional(),
+});
+
+export const ModelConfigSchema = z.strictObject({
+  platform: z.literal('onnxruntime_onnx').default('onnxruntime_onnx'),
+  /**
+   * Rows per batch; 0 = the model is not batched (shapes are taken as they are). Absent: 64 when
+   * every input and output has a dynamic first dimension, else 0.
+   */
+  maxBatchSize: int(0, 65_536).optional(),
+  batching: BatchingSchema.default(BatchingSchema.parse({})),
+  versionPolicy: VersionPolicySchema.default({ latest: 1 }),
+  /** Labels name versions (`stable: 3`); a label answers only while its version is ready. */
+  labels: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'labels must match [A-Za-z_][A-Za-z0-9_]*'), int(1, Number.MAX_SAFE_INTEGER)).default({}),
+  warmup: WarmupSchema.default(WarmupSchema.parse({})),
+  runtime: RuntimeSchema.default({}),
+  /** A version that has not loaded and warmed up within this time fails and never takes traffic. */
+  loadTimeoutMs: int(100, 3_600_000).default(60_000),
+});
+
+export type ModelConfig = z.output<typeof ModelConfigSchema>;
+export type VersionPolicy = z.output<typeof VersionPolicySchema>;
+
+export const DEFAULT_MAX_BATCH_SIZE = 64;
+
+export function defaultModelConfig(): ModelConfig {
+  return parseWith(ModelConfigSchema, {}, 'config.yaml');
+}
+
+/** Parses config.yaml text for model `model`; errors name the model and the key, never a path. */
+export function parseModelConfig(text: string | undefined, model: string): ModelConfig {
+  if (text === undefined || text.trim() === '') return defaultModelConfig();
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { maxAliasCount: 100 });
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split('\n')[0] : 'parse error';
+    throw new ServingError('INVALID_CONFIG', `model '${model}' config.yaml is not valid YAML: ${why}`);
+  }
+  if (raw === null || raw === undefined) return defaultModelConfig();
+  const config = parseWith(ModelConfigSchema, raw, `model '${model}' config.yaml`);
+  for (const size of config.batching.preferredBatchSizes) {
+    if (config.maxBatchSize !== undefined && size > config.maxBatchSize) {
+      throw new ServingError('INVALID_CONFIG', `model '${model}' config.yaml: batching.preferredBatchSizes holds ${size}, more than maxBatchSize ${config.maxBatchSize}`);
+    }
+  }
+  return config;
+}

@@ -1,0 +1,88 @@
+/**
+ * The closed list of error codes Skein answers with, and the one table that maps each code to
+ * its HTTP status and gRPC status. A code without a row does not compile.
+ * docs/errors.md is generated from this table (`npm run docs:errors`).
+ */
+
+/** gRPC status names (google.rpc.Code); numbers in GRPC_STATUS_NUMBER. */
+export type GrpcStatus =
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'UNAVAILABLE'
+  | 'RESOURCE_EXHAUSTED'
+  | 'DEADLINE_EXCEEDED'
+  | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED'
+  | 'UNIMPLEMENTED'
+  | 'FAILED_PRECONDITION'
+  | 'INTERNAL';
+
+export const GRPC_STATUS_NUMBER: Record<GrpcStatus, number> = {
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+};
+
+interface CodeRow {
+  http: number;
+  grpc: GrpcStatus;
+  /** One sentence for docs/errors.md: when a caller gets this code and what to do. */
+  meaning: string;
+}
+
+export const ERROR_TABLE = {
+  // Request decoding
+  INVALID_JSON: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'The body (or the JSON header of a binary request) is not valid JSON. Send a JSON object.' },
+  JSON_TOO_DEEP: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'The JSON nests deeper than maxJsonDepth. Flatten `data` (flat row-major data is accepted).' },
+  BODY_TOO_LARGE: { http: 413, grpc: 'RESOURCE_EXHAUSTED', meaning: 'The body (after decompression) is larger than --max-body-bytes. Send smaller batches.' },
+  UNSUPPORTED_ENCODING: { http: 415, grpc: 'INVALID_ARGUMENT', meaning: 'Content-Encoding is not identity, gzip or deflate, or the compressed body is corrupt.' },
+  INVALID_REQUEST: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'The request does not have the Open Inference Protocol shape (for example `inputs` is not a list).' },
+  INVALID_BINARY_HEADER: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'Inference-Header-Content-Length is negative, not an integer, or longer than the body.' },
+  BINARY_SIZE_MISMATCH: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'binary_data_size does not equal the shape’s element count × element size, or the binary part has bytes left over.' },
+  // Tensor validation against the signature
+  UNKNOWN_INPUT: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'The request names an input the model does not have. See GET /v2/models/{m} for its inputs.' },
+  MISSING_INPUT: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'An input the model needs is absent.' },
+  DUPLICATE_INPUT: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'The same input name appears twice.' },
+  UNKNOWN_OUTPUT: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'A requested output is not one the model produces.' },
+  INVALID_DATATYPE: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'The datatype is not an OIP datatype, does not match the model’s, or has no JSON form (FP16, BF16: send binary).' },
+  INVALID_SHAPE: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'A shape dimension is negative or not an integer, or the shape does not fit the model’s signature.' },
+  TOO_MANY_ELEMENTS: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'The tensor has more elements than maxTensorElements, or a batch larger than the model’s maxBatchSize.' },
+  DATA_LENGTH_MISMATCH: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'The number of data values does not equal the product of the shape.' },
+  INVALID_DATA: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'A value is not of the declared type (for example a string for FP32, or a number for BOOL).' },
+  VALUE_OUT_OF_RANGE: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'An integer does not fit the declared datatype (for example 300 for UINT8).' },
+  // Names and routing
+  INVALID_MODEL_NAME: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'A model name or version contains `..`, `/`, `\\`, NUL or other characters outside [A-Za-z0-9_.-].' },
+  MODEL_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', meaning: 'No model of that name is in the repository.' },
+  VERSION_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', meaning: 'The model has no ready version of that number or label.' },
+  MODEL_NOT_READY: { http: 503, grpc: 'UNAVAILABLE', meaning: 'The model exists but no version is ready yet (loading, or every version failed). Retry later.' },
+  ROUTE_NOT_FOUND: { http: 404, grpc: 'UNIMPLEMENTED', meaning: 'No such route. See docs/rest-api.md.' },
+  // Scheduling
+  QUEUE_FULL: { http: 503, grpc: 'UNAVAILABLE', meaning: 'The version’s queue holds maxQueueSize requests. Back off and retry (Retry-After is set).' },
+  DEADLINE_EXCEEDED: { http: 504, grpc: 'DEADLINE_EXCEEDED', meaning: 'The request’s timeout passed before it ran; it was never executed.' },
+  SHUTTING_DOWN: { http: 503, grpc: 'UNAVAILABLE', meaning: 'The server is draining after SIGTERM and takes no new requests. Retry on another replica.' },
+  // Repository and lifecycle
+  MODEL_LOAD_FAILED: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'A version failed to load or warm up; the reason is in the repository index and logs.' },
+  INVALID_CONFIG: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'A config file or option is invalid; the message names the key.' },
+  CONTROL_DISABLED: { http: 403, grpc: 'FAILED_PRECONDITION', meaning: 'Load and unload need --model-control-mode explicit.' },
+  // Runtime
+  INFERENCE_FAILED: { http: 500, grpc: 'INTERNAL', meaning: 'The runtime raised an error while running the model. The server keeps serving.' },
+  INTERNAL: { http: 500, grpc: 'INTERNAL', meaning: 'A bug in Skein. Please report it with the log line that carries the same request id.' },
+  UNSUPPORTED: { http: 501, grpc: 'UNIMPLEMENTED', meaning: 'The request uses a feature this server does not implement.' },
+} as const satisfies Record<string, CodeRow>;
+
+export type ErrorCode = keyof typeof ERROR_TABLE;
+
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_TABLE[code].http;
+}
+
+export function grpcStatusOf(code: ErrorCode): GrpcStatus {
+  return ERROR_TABLE[code].grpc;
+}

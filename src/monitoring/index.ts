@@ -1,0 +1,3 @@
+export { ServingMetrics } from './metrics.js';
+export { createLogger } from './logger.js';
+export type { Logger } from './logger.js';

@@ -1,0 +1,3 @@
+export type * from './types.js';
+export { OnnxRuntime } from './onnx/onnx-runtime.js';
+export type { OnnxRuntimeOptions } from './onnx/onnx-runtime.js';

@@ -1,0 +1,70 @@
+import { Worker } from 'node:worker_threads';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { WorkerCall, WorkerReply } from './protocol.js';
+
+/**
+ * Running from TypeScript sources (tests, tsx): Node 20 does not carry tsx's loader hooks into
+ * worker threads, so the worker registers tsx itself before importing the worker module.
+ */
+function startFromSource(url: URL): Worker {
+  const api = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
+  return new Worker(code, { eval: true });
+}
+
+type Pending = { resolve: (r: WorkerReply & { ok: true }) => void; reject: (e: Error) => void };
+
+/**
+ * One worker thread and its outstanding requests. A worker that dies rejects everything it owed;
+ * the next request starts a fresh thread (its sessions are gone, so their runs fail clearly).
+ */
+export class OnnxWorker {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  /** Sessions placed on this thread, for least-loaded placement. */
+  sessions = 0;
+
+  private start(): Worker {
+    // Under tsx the source file is .ts and workers inherit tsx's loader through execArgv.
+    const here = fileURLToPath(import.meta.url);
+    const url = new URL(`./worker${extname(here)}`, import.meta.url);
+    const w = extname(here) === '.ts' ? startFromSource(url) : new Worker(url);
+    w.on('message', (reply: WorkerReply) => {
+      const p = this.pending.get(reply.id);
+      if (!p) return;
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) w.unref();
+      if (reply.ok) p.resolve(reply);
+      else p.reject(new Error(reply.message));
+    });
+    const fail = (err: Error): void => {
+      if (this.worker === w) this.worker = undefined;
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => fail(new Error(`onnx worker exited with code ${code}`)));
+    // An idle pool must not keep the process alive; a pending request must.
+    w.unref();
+    this.worker = w;
+    return w;
+  }
+
+  request(msg: WorkerCall, transfer: ArrayBuffer[] = []): Promise<WorkerReply & { ok: true }> {
+    const w = this.worker ?? this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      if (this.pending.size === 1) w.ref();
+      w.postMessage({ ...msg, id }, transfer);
+    });
+  }
+
+  async terminate(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    if (w) await w.terminate();
+  }
+}

@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/index.js';
+import { ServingMetrics, createLogger } from '../monitoring/index.js';
+import { FileSystemSource, ModelManager } from '../repository/index.js';
+import { OnnxRuntime } from '../runtime/index.js';
+import { createInferenceService, type ManagedService } from '../serving/index.js';
+import { systemClock, type Clock } from '../util/index.js';
+import { createHttpServer, type HttpServer } from './http/server.js';
+
+export interface RunningServer {
+  service: ManagedService;
+  manager: ModelManager;
+  metrics: ServingMetrics;
+  http: HttpServer;
+  logger: Logger;
+  /** The HTTP port actually bound (useful with httpPort 0). */
+  httpPort: number;
+  /**
+   * Graceful stop: ready turns false at once, new requests get SHUTTING_DOWN, every queued and
+   * running request is answered (up to shutdownGraceMs), then sockets close and models are freed.
+   * Resolves true when everything drained within the grace period.
+   */
+  shutdown(): Promise<boolean>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  clock?: Clock;
+  /** Prometheus process metrics (off in tests that start many servers). */
+  processMetrics?: boolean;
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    if (pkg.version) return pkg.version;
+  } catch {
+    // running from sources: package.json is one level less deep
+  }
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Builds the whole model-as-a-service stack from a validated config and starts listening. */
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const clock = options.clock ?? systemClock;
+  const root = resolve(config.modelRepository);
+  const metrics = new ServingMetrics({ processMetrics: options.processMetrics ?? true });
+  const runtime = new OnnxRuntime({ workers: config.workers });
+  const manager = new ModelManager({
+    source: new FileSystemSource(root, runtime.defaultFileName),
+    runtime,
+    metrics,
+    logger,
+    clock,
+    server: config,
+    repositoryRoot: root,
+  });
+  const service = createInferenceService({ manager, metrics, logger, clock, platform: runtime.platform, serverVersion: packageVersion() });
+  const http = createHttpServer({
+    service,
+    metrics,
+    logger,
+    limits: config,
+    modelControl: config.modelControlMode === 'explicit',
+  });
+  await manager.start();
+  const { port } = await http.listen(config.httpPort, config.host);
+  logger.info({ port, models: manager.modelNames() }, 'skein is serving');
+
+  let stopping: Promise<boolean> | undefined;
+  const shutdown = (): Promise<boolean> => {
+    stopping ??= (async () => {
+      service.beginDrain();
+      let graceTimer: NodeJS.Timeout | undefined;
+      const grace = new Promise<false>((r) => {
+        graceTimer = setTimeout(() => r(false), config.shutdownGraceMs);
+      });
+      const drained = await Promise.race([manager.close().then(() => true as const), grace]);
+      clearTimeout(graceTimer);
+      await http.close();
+      await runtime.close();
+      logger.info({ drained }, 'skein stopped');
+      return drained;
+    })();
+    return stopping;
+  };
+  return { service, manager, metrics, http, logger, httpPort: port, shutdown };
+}

@@ -1,0 +1,3 @@
+export type * from './types.js';
+export { createInferenceService } from './service.js';
+export type { ManagedService, ServiceOptions } from './service.js';

@@ -1,0 +1,2 @@
+export { systemClock, ManualClock } from './clock.js';
+export type { Clock, TimerHandle } from './clock.js';
