@@ -1,0 +1,10 @@
+export { DATATYPES, ELEMENT_BYTES, isDataType, elementCount } from './types.js';
+export type { DataType, Tensor, TensorData, TensorSpec, Signature } from './types.js';
+export { decodeTensorHeader, allocateTensorData, formatShape, quoteName } from './header.js';
+export type { TensorLimits, TensorHeader } from './header.js';
+export { decodeJsonTensor, encodeJsonTensor } from './json.js';
+export type { JsonTensor } from './json.js';
+export { decodeBinaryTensor, encodeBinaryTensor, binaryByteSize } from './binary.js';
+export { validateInputs, validateRequestedOutputs, batchKeyOf } from './validate.js';
+export type { ValidateOptions } from './validate.js';
+export { concatBatch, splitBatch } from './batch.js';
