@@ -1,4 +1,4 @@
-// Runs every *.test.ts under src/ and test/ with node's test runner through tsx.
+// Runs every *.test.ts under src/, examples/ and test/ with node's test runner through tsx.
 // Node 20's --test does not expand globs, so the file list is built here.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ function find(dir, out) {
   return out;
 }
 const filter = process.argv.slice(2);
-let files = [...find('src', []), ...find('test', [])].sort();
+let files = [...find('src', []), ...find('examples', []), ...find('test', [])].sort();
 if (filter.length > 0) files = files.filter((f) => filter.some((x) => f.includes(x)));
 if (files.length === 0) {
   console.error('no test files matched');

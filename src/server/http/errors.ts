@@ -1,0 +1,61 @@
+import type { FastifyBaseLogger, FastifyReply } from 'fastify';
+import { ERROR_TABLE, ServingError, isServingError } from '../../errors/index.js';
+import type { ErrorCode } from '../../errors/index.js';
+import { bodyTooLarge } from './body.js';
+
+/** Codes that mean "try again shortly": the reply carries Retry-After. */
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['QUEUE_FULL', 'SHUTTING_DOWN', 'MODEL_NOT_READY']);
+
+/**
+ * Turns what fastify or node throw into a ServingError. fastify's own messages can quote the
+ * request (the URL, the media type), so each known fastify code gets our own message.
+ */
+export function toWireError(err: unknown, maxBodyBytes: number): ServingError {
+  if (isServingError(err)) return err;
+  const code = (err as { code?: unknown }).code;
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return bodyTooLarge(maxBodyBytes);
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ServingError('INVALID_REQUEST', 'Content-Length does not equal the length of the body sent');
+    case 'FST_ERR_BAD_URL':
+      return new ServingError('INVALID_MODEL_NAME', 'a model name or version in the URL is not valid percent-encoding');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ServingError('INVALID_MODEL_NAME', 'a model name or version in the URL is longer than 128 characters');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ServingError('INVALID_REQUEST', 'the Content-Type header cannot be read');
+    default:
+      break;
+  }
+  if (err instanceof SyntaxError) {
+    return new ServingError('INVALID_JSON', 'the body is not valid JSON');
+  }
+  const statusCode = (err as { statusCode?: unknown }).statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    // Client-side trouble fastify or node detected (an aborted upload, a bad header).
+    return new ServingError('INVALID_REQUEST', 'the request could not be read; check its headers and body', { cause: String(code) });
+  }
+  return new ServingError('INTERNAL', 'internal error');
+}
+
+/** Sends `{"error", "code"}` with the status of the code's row in ERROR_TABLE. */
+export function sendError(reply: FastifyReply, error: ServingError, extra?: Record<string, unknown>): FastifyReply {
+  if (RETRYABLE.has(error.code)) reply.header('retry-after', '1');
+  return reply
+    .code(ERROR_TABLE[error.code].http)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send({ ...extra, error: error.message, code: error.code });
+}
+
+/**
+ * Logs the failure: server-side faults with their cause (never sent to the caller), caller
+ * mistakes at debug with their code only, so logs hold no request content.
+ */
+export function logError(log: FastifyBaseLogger, raw: unknown, error: ServingError): void {
+  // 503 and 504 are load shedding and deadlines, expected under load; only 500s are faults.
+  if (ERROR_TABLE[error.code].http === 500) {
+    log.error({ err: raw, code: error.code, detail: error.detail }, 'request failed');
+  } else {
+    log.debug({ code: error.code }, 'request rejected');
+  }
+}
