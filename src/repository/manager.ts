@@ -246,6 +246,7 @@ export class ModelManager {
       const r = await Promise.race([work.then(() => 'ok' as const), timeout]);
       if (r === 'timeout') {
         // The load goes on in the background; whatever it produces is released, never served.
+        e.abandoned = true;
         void work.then(() => e.drainAndRelease(), () => undefined);
         throw new Error(`load and warmup did not finish within loadTimeoutMs (${e.config.loadTimeoutMs} ms)`);
       }

@@ -34,6 +34,8 @@ export class VersionEntry {
   batcher: Batcher<WorkInput, Tensor[]> | undefined;
   maxBatchSize = 0;
   readonly stats = new VersionStats();
+  /** Set when the load timed out: warmup stops at its next step and the version is released. */
+  abandoned = false;
   /** Requests holding this version (between resolve and answer). */
   private refs = 0;
   private idleWaiters: (() => void)[] = [];
@@ -137,7 +139,10 @@ export class VersionEntry {
     for (const batch of sizes.length > 0 ? sizes : [1]) {
       const inputs = () => loaded.signature.inputs.map((spec) => zeroTensor(spec, this.maxBatchSize > 0 ? batch : 1));
       for (let n = 0; n < this.config.warmup.count; n++) {
-        for (let i = 0; i < loaded.instances; i++) await loaded.run(i, inputs());
+        for (let i = 0; i < loaded.instances; i++) {
+          if (this.abandoned) throw new Error('load abandoned after its timeout');
+          await loaded.run(i, inputs());
+        }
       }
     }
   }

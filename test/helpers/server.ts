@@ -21,7 +21,7 @@ export interface TestServer extends RunningServer {
 
 export async function startTestServer(repo: string, overrides: Record<string, unknown> = {}): Promise<TestServer> {
   const config = parseServerConfig({ modelRepository: repo, httpPort: 0, host: '127.0.0.1', logLevel: 'silent', workers: 2, ...overrides });
-  const server = await startServer(config, { processMetrics: false, logger: pino({ level: 'silent' }) });
+  const server = await startServer(config, { processMetrics: false, logger: pino({ level: process.env.SKEIN_TEST_LOG ?? 'silent' }) });
   return {
     ...server,
     url: `http://127.0.0.1:${server.httpPort}`,

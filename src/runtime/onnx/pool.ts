@@ -23,6 +23,8 @@ export class OnnxWorker {
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  private idleWaiters: (() => void)[] = [];
+  private closed = false;
   /** Sessions placed on this thread, for least-loaded placement. */
   sessions = 0;
 
@@ -35,7 +37,10 @@ export class OnnxWorker {
       const p = this.pending.get(reply.id);
       if (!p) return;
       this.pending.delete(reply.id);
-      if (this.pending.size === 0) w.unref();
+      if (this.pending.size === 0) {
+        w.unref();
+        for (const f of this.idleWaiters.splice(0)) f();
+      }
       if (reply.ok) p.resolve(reply);
       else p.reject(new Error(reply.message));
     });
@@ -43,6 +48,7 @@ export class OnnxWorker {
       if (this.worker === w) this.worker = undefined;
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
+      for (const f of this.idleWaiters.splice(0)) f();
     };
     w.on('error', fail);
     w.on('exit', (code) => fail(new Error(`onnx worker exited with code ${code}`)));
@@ -53,6 +59,7 @@ export class OnnxWorker {
   }
 
   request(msg: WorkerCall, transfer: ArrayBuffer[] = []): Promise<WorkerReply & { ok: true }> {
+    if (this.closed) return Promise.reject(new Error('the onnx runtime is closed'));
     const w = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -62,7 +69,21 @@ export class OnnxWorker {
     });
   }
 
-  async terminate(): Promise<void> {
+  /**
+   * Waits (up to maxWaitMs) for outstanding requests, then stops the thread. Terminating a thread
+   * inside a native onnxruntime call aborts the whole process, so a load or run that is still
+   * going (for example one abandoned after its load timeout) is allowed to finish first.
+   */
+  async terminate(maxWaitMs = 30_000): Promise<void> {
+    if (this.pending.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((r) => this.idleWaiters.push(r)),
+        new Promise<void>((r) => { timer = setTimeout(r, maxWaitMs); }),
+      ]);
+      clearTimeout(timer);
+    }
+    this.closed = true;
     const w = this.worker;
     this.worker = undefined;
     if (w) await w.terminate();
