@@ -2,7 +2,7 @@
  * Starts a real Skein server (real onnxruntime, real HTTP on port 0) over a temporary model
  * repository, for integration tests. Close it in an after-hook.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -60,4 +60,21 @@ export async function postJson<T = any>(url: string, body: unknown, headers: Rec
 /** An OIP infer body for FP32 `x` rows. */
 export function fp32Rows(rows: number[][], name = 'x'): { inputs: unknown[] } {
   return { inputs: [{ name, datatype: 'FP32', shape: [rows.length, rows[0]?.length ?? 0], data: rows.flat() }] };
+}
+
+/** The documented safe way to publish a version: write a hidden directory, then rename it into place. */
+export async function publishVersion(repo: string, model: string, version: number, bytes: Uint8Array): Promise<void> {
+  const tmp = join(repo, model, `.tmp-${version}`);
+  await mkdir(tmp, { recursive: true });
+  await writeFile(join(tmp, 'model.onnx'), bytes);
+  await rename(tmp, join(repo, model, String(version)));
+}
+
+/** Polls `check` every 25 ms until it holds; fails after `attempts` tries (bounded, no fixed sleeps). */
+export async function until(what: string, check: () => Promise<boolean>, attempts = 400): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
 }

@@ -1,25 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addModel, brokenModelBytes, writeModel } from '../helpers/models.js';
-import { fp32Rows, getJson, postJson, startTestServer, tempRepo, type TestServer } from '../helpers/server.js';
+import { fp32Rows, getJson, postJson, startTestServer, tempRepo, type TestServer, publishVersion, until } from '../helpers/server.js';
 
-/** The documented safe way to publish: write a hidden directory, then rename it into place. */
-async function publish(repo: string, model: string, version: number, bytes: Uint8Array): Promise<void> {
-  const tmp = join(repo, model, `.tmp-${version}`);
-  await mkdir(tmp, { recursive: true });
-  await writeFile(join(tmp, 'model.onnx'), bytes);
-  await rename(tmp, join(repo, model, String(version)));
-}
-
-async function until(what: string, check: () => Promise<boolean>, attempts = 400): Promise<void> {
-  for (let i = 0; i < attempts; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const servedVersion = async (server: TestServer, model: string): Promise<string | undefined> =>
   (await getJson(`${server.url}/v2/models/${model}`)).body?.versions?.at(-1);
@@ -45,7 +30,7 @@ describe('poll mode: versions swap under load without a failed request', () => {
     };
     const clients = Array.from({ length: 8 }, client);
     for (let v = 2; v <= 21; v++) {
-      await publish(server.repo, 'm', v, addModel(v));
+      await publishVersion(server.repo, 'm', v, addModel(v));
       await until(`version ${v}`, async () => (await servedVersion(server, 'm')) === String(v));
     }
     stop = true;
@@ -64,7 +49,7 @@ describe('poll mode: versions swap under load without a failed request', () => {
   });
 
   test('a corrupt new version never takes traffic; the previous keeps serving and the failure is visible', async () => {
-    await publish(server.repo, 'm', 22, brokenModelBytes());
+    await publishVersion(server.repo, 'm', 22, brokenModelBytes());
     await until('version 22 failed', async () => {
       const index = (await postJson(`${server.url}/v2/repository/index`, {})).body as { version: string; state: string }[];
       return index.some((e) => e.version === '22' && e.state === 'UNAVAILABLE');

@@ -1,19 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { createGraphBuilder } from '../../src/builder/index.js';
 import { addModel, brokenModelBytes, slowModel, writeModel } from '../helpers/models.js';
-import { fp32Rows, postJson, startTestServer, tempRepo, type TestServer } from '../helpers/server.js';
+import { fp32Rows, postJson, startTestServer, tempRepo, type TestServer, publishVersion } from '../helpers/server.js';
 
 /** RELIABILITY.md scenario 2: a new version that is corrupt, throws on load, or hangs, loaded under traffic. */
-async function publish(repo: string, version: number, bytes: Uint8Array): Promise<void> {
-  const tmp = join(repo, 'm', `.tmp-${version}`);
-  await mkdir(tmp, { recursive: true });
-  await writeFile(join(tmp, 'model.onnx'), bytes);
-  await rename(tmp, join(repo, 'm', String(version)));
-}
-
 const unknownOperator = () =>
   createGraphBuilder({ name: 'bad' }).input('x', 'FP32', ['batch', 4]).node('NoSuchOperator', ['x'], ['y']).output('y', 'FP32', ['batch', 4]).toBytes();
 
@@ -45,7 +36,7 @@ describe('versions that fail to load under traffic never take it', () => {
       [4, slowModel(80), /loadTimeoutMs \(2000 ms\)/],
     ];
     for (const [version, bytes, reason] of cases) {
-      await publish(server.repo, version, bytes);
+      await publishVersion(server.repo, 'm', version, bytes);
       let row: IndexRow | undefined;
       for (let i = 0; i < 200 && !row; i++) {
         const index = (await postJson(`${server.url}/v2/repository/index`, {})).body as IndexRow[];

@@ -4,15 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createGraphBuilder } from '../../src/builder/index.js';
 import { addModel, twoInOutModel, writeModel } from '../helpers/models.js';
-import { fp32Rows, getJson, postJson, startTestServer, tempRepo, type TestServer } from '../helpers/server.js';
-
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { fp32Rows, getJson, postJson, startTestServer, tempRepo, type TestServer, until } from '../helpers/server.js';
 
 const yOf = async (server: TestServer, path: string) => (await postJson(`${server.url}${path}`, fp32Rows([[0, 0, 0, 0]]))).body;
 
