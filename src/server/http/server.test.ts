@@ -9,7 +9,6 @@ import { ERROR_TABLE, ServingError } from '../../errors/index.js';
 import type { ErrorCode } from '../../errors/index.js';
 import type { InferRequest, InferResponse, InferenceService, ModelStatistics } from '../../serving/index.js';
 import { createHttpServer } from './server.js';
-import type { HttpServer } from './server.js';
 
 /**
  * A transport-only fake: it echoes inputs as outputs and throws chosen ServingErrors, so these
