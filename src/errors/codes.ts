@@ -67,6 +67,10 @@ export const ERROR_TABLE = {
   QUEUE_FULL: { http: 503, grpc: 'UNAVAILABLE', meaning: 'The version’s queue holds maxQueueSize requests. Back off and retry (Retry-After is set).' },
   DEADLINE_EXCEEDED: { http: 504, grpc: 'DEADLINE_EXCEEDED', meaning: 'The request’s timeout passed before it ran; it was never executed.' },
   SHUTTING_DOWN: { http: 503, grpc: 'UNAVAILABLE', meaning: 'The server is draining after SIGTERM and takes no new requests. Retry on another replica.' },
+  // Access
+  UNAUTHENTICATED: { http: 401, grpc: 'UNAUTHENTICATED', meaning: 'No credential, or an invalid, expired or revoked one. Send `Authorization: Bearer <token>` or `x-api-key` (gRPC: the same metadata).' },
+  FORBIDDEN: { http: 403, grpc: 'PERMISSION_DENIED', meaning: 'The credential is valid but lacks the scope for this route (for example `infer:<model>` or `admin`).' },
+  RATE_LIMITED: { http: 429, grpc: 'RESOURCE_EXHAUSTED', meaning: 'This credential sent more requests than its rate limit allows. Wait for Retry-After seconds.' },
   // Repository and lifecycle
   MODEL_LOAD_FAILED: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'A version failed to load or warm up; the reason is in the repository index and logs.' },
   INVALID_CONFIG: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'A config file or option is invalid; the message names the key.' },
