@@ -1,0 +1,4 @@
+export { createRestClient } from './rest-client.js';
+export type { RestClientOptions } from './rest-client.js';
+export { InferenceClientError } from './types.js';
+export type { InferenceClient, InferOptions, InferResult, InputTensor } from './types.js';
