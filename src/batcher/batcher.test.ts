@@ -338,3 +338,26 @@ describe('createBatcher', () => {
     assert.deepEqual(batches, [101, 205]);
   });
 });
+
+describe('coalesce: io-phase', () => {
+  test('items submitted in the same turn run as one batch once the scheduled pump fires', async () => {
+    const clock = new ManualClock();
+    const scheduled: (() => void)[] = [];
+    const batches: number[][] = [];
+    const batcher = createBatcher<number, number>(
+      { maxBatchSize: 8, preferredBatchSizes: [], maxQueueDelayMs: 0, maxQueueSize: 16, instances: 1, coalesce: 'io-phase' },
+      async (items) => {
+        batches.push(items.map((i) => i.input));
+        return { outputs: items.map((i) => i.input * 2) };
+      },
+      clock,
+      { schedule: (fn) => scheduled.push(fn) },
+    );
+    const replies = [1, 2, 3].map((n) => batcher.submit({ input: n, rows: 1, batchKey: 'k' }));
+    assert.equal(batches.length, 0, 'nothing runs before the end of the turn');
+    assert.equal(scheduled.length, 1, 'one pump is scheduled for the whole turn');
+    scheduled.shift()!();
+    assert.deepEqual(batches, [[1, 2, 3]]);
+    assert.deepEqual(await Promise.all(replies), [2, 4, 6]);
+  });
+});

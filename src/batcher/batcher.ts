@@ -23,6 +23,9 @@ export function createBatcher<In, Out>(
   const deadlineTimers = new Map<BatchItem<In, Out>, TimerHandle>();
   let running = 0;
   let delayTimer: TimerHandle | undefined;
+  let pumpScheduled = false;
+  const coalesce = options.coalesce === 'io-phase';
+  const schedule = hooks.schedule ?? ((fn: () => void) => void setImmediate(fn));
   let closing: { promise: Promise<void>; resolve: () => void } | undefined;
 
   function submit(request: Omit<BatchItem<In, Out>, 'resolve' | 'reject' | 'enqueuedAtMs'>): Promise<Out> {
@@ -51,7 +54,14 @@ export function createBatcher<In, Out>(
       if (item.deadlineMs !== undefined) {
         deadlineTimers.set(item, clock.setTimeout(() => expire(item), item.deadlineMs - nowMs));
       }
-      pump();
+      if (!coalesce) pump();
+      else if (!pumpScheduled) {
+        pumpScheduled = true;
+        schedule(() => {
+          pumpScheduled = false;
+          pump();
+        });
+      }
     });
   }
 

@@ -37,6 +37,12 @@ export interface BatchOptions {
   maxQueueSize: number;
   /** Batches that may run at once (model instances). */
   instances: number;
+  /**
+   * When an instance is idle, dispatch a new item at once ('none') or at the end of the current
+   * I/O phase ('io-phase', via `schedule`), so requests parsed in the same event-loop turn form
+   * one batch. 'io-phase' adds no timer, only the rest of the current turn. Default 'none'.
+   */
+  coalesce?: 'none' | 'io-phase';
 }
 
 export interface BatchResult<Out> {
@@ -67,4 +73,6 @@ export interface BatcherHooks {
   onBatch?(items: readonly BatchItem<unknown, unknown>[], batchRows: number): void;
   /** An item was shed (QUEUE_FULL) or expired (DEADLINE_EXCEEDED) without running. */
   onReject?(code: 'QUEUE_FULL' | 'DEADLINE_EXCEEDED'): void;
+  /** Runs fn at the end of the current I/O phase; default setImmediate (tests inject their own). */
+  schedule?(fn: () => void): void;
 }

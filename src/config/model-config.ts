@@ -17,6 +17,11 @@ export const BatchingSchema = z.strictObject({
   maxQueueSize: int(1, 1_000_000).default(1024),
   /** Queue timeout for requests that set none; 0 = no timeout. */
   defaultTimeoutMs: int(0, 3_600_000).default(0),
+  /**
+   * io-phase: a request that finds an instance idle is dispatched at the end of the current
+   * event-loop turn, together with the others parsed in it (no timer). none: dispatched at once.
+   */
+  coalesce: z.enum(['io-phase', 'none']).default((process.env.SKEIN_COALESCE as 'none') ?? 'io-phase'),
 });
 
 export const VersionPolicySchema = z.union([
@@ -36,6 +41,13 @@ export const RuntimeSchema = z.strictObject({
   /** Sessions of each version, each on its own worker thread; default min(2, workers). */
   instances: int(1, 64).optional(),
   intraOpThreads: int(1, 64).optional(),
+  /**
+   * A version whose runs take less than this (mean, measured) also gets a session on the main
+   * thread, used for a lone request when nothing else of the version is running: the round trip
+   * to a worker (~0.1–0.2 ms) would cost more than the run. 0 = always use workers. Runs inline
+   * block the event loop for at most about this long.
+   */
+  inlineMaxUs: int(0, 10_000).default(100),
 });
 
 export const ModelConfigSchema = z.strictObject({
@@ -50,7 +62,7 @@ export const ModelConfigSchema = z.strictObject({
   /** Labels name versions (`stable: 3`); a label answers only while its version is ready. */
   labels: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'labels must match [A-Za-z_][A-Za-z0-9_]*'), int(1, Number.MAX_SAFE_INTEGER)).default({}),
   warmup: WarmupSchema.default(WarmupSchema.parse({})),
-  runtime: RuntimeSchema.default({}),
+  runtime: RuntimeSchema.default(RuntimeSchema.parse({})),
   /** A version that has not loaded and warmed up within this time fails and never takes traffic. */
   loadTimeoutMs: int(100, 3_600_000).default(60_000),
 });

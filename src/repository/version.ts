@@ -3,7 +3,7 @@ import { DEFAULT_MAX_BATCH_SIZE } from '../config/index.js';
 import { createBatcher } from '../batcher/index.js';
 import type { Batcher, BatchItem, BatchResult } from '../batcher/index.js';
 import { ServingError } from '../errors/index.js';
-import type { ServingMetrics } from '../monitoring/index.js';
+import type { ServingMetrics, VersionMetrics } from '../monitoring/index.js';
 import type { LoadedModel } from '../runtime/index.js';
 import type { VersionState } from '../serving/types.js';
 import { concatBatch, splitBatch, elementCount } from '../tensor/index.js';
@@ -34,6 +34,17 @@ export class VersionEntry {
   batcher: Batcher<WorkInput, Tensor[]> | undefined;
   maxBatchSize = 0;
   readonly stats = new VersionStats();
+  /** This version's metric series, bound once (see ServingMetrics.forVersion). */
+  readonly m: VersionMetrics;
+  /** Mean (exponentially weighted) run time in µs, from warmup and every execution. */
+  private meanInferUs: number | undefined;
+  private inline = false;
+
+  /** Whether this version has a main-thread session for lone fast requests. */
+  get inlineEnabled(): boolean {
+    return this.inline;
+  }
+  private runningBatches = 0;
   /** Set when the load timed out: warmup stops at its next step and the version is released. */
   abandoned = false;
   /** Requests holding this version (between resolve and answer). */
@@ -46,7 +57,9 @@ export class VersionEntry {
     readonly config: ModelConfig,
     private readonly metrics: ServingMetrics,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.m = metrics.forVersion(model, String(version));
+  }
 
   get versionLabel(): string {
     return String(this.version);
@@ -83,8 +96,9 @@ export class VersionEntry {
     this.loaded = loaded;
     this.maxBatchSize = inferMaxBatchSize(loaded.signature, this.config);
     if (this.config.warmup.enabled) await this.warmup(loaded);
+    await this.maybeEnableInline(loaded);
     const free = Array.from({ length: loaded.instances }, (_, i) => i);
-    const labels = { model: this.model, version: this.versionLabel };
+    const m = this.m;
     this.batcher = createBatcher<WorkInput, Tensor[]>(
       {
         maxBatchSize: this.maxBatchSize,
@@ -92,6 +106,7 @@ export class VersionEntry {
         maxQueueDelayMs: this.config.batching.maxQueueDelayMs,
         maxQueueSize: this.config.batching.maxQueueSize,
         instances: loaded.instances,
+        coalesce: this.config.batching.coalesce,
       },
       (items) => this.execute(loaded, free, items),
       this.clock,
@@ -100,36 +115,77 @@ export class VersionEntry {
           const now = this.clock.now();
           for (const item of items) {
             const waitedMs = now - (item.enqueuedAtMs ?? now);
-            this.metrics.queueSeconds.observe(labels, waitedMs / 1000);
-            this.metrics.queueUs.inc(labels, waitedMs * 1000);
+            m.queueSeconds.observe(waitedMs / 1000);
+            m.queueUs.inc(waitedMs * 1000);
             this.stats.queue.count++;
             this.stats.queue.ns += Math.round(waitedMs * 1e6);
           }
-          this.metrics.pending.set(labels, this.batcher?.stats().queued ?? 0);
+          m.pending.set(this.batcher?.stats().queued ?? 0);
         },
       },
     );
   }
 
+  /**
+   * Fast versions (measured mean run under runtime.inlineMaxUs) also get a main-thread session:
+   * for them the worker round trip costs more than the run itself.
+   */
+  private async maybeEnableInline(loaded: LoadedModel): Promise<void> {
+    const limitUs = this.config.runtime.inlineMaxUs;
+    if (limitUs === 0 || !loaded.enableInline || !loaded.runInline) return;
+    await this.timeRuns(loaded, 5);
+    if (this.meanInferUs === undefined || this.meanInferUs >= limitUs) return;
+    await loaded.enableInline();
+    this.inline = true;
+  }
+
+  /** Times `count` single-row runs after warmup; the median seeds the mean (first runs are cold). */
+  private async timeRuns(loaded: LoadedModel, count: number): Promise<void> {
+    const samples: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const { timings } = await loaded.run(0, loaded.signature.inputs.map((spec) => zeroTensor(spec, 1)));
+      samples.push(timings.inferNs / 1000);
+    }
+    samples.sort((a, b) => a - b);
+    this.meanInferUs = samples[Math.floor(count / 2)];
+  }
+
+  private observeInfer(inferNs: number): void {
+    const us = inferNs / 1000;
+    this.meanInferUs = this.meanInferUs === undefined ? us : 0.9 * this.meanInferUs + 0.1 * us;
+  }
+
+  /** Inline only for a lone request while nothing else of this version runs, and while runs stay fast. */
+  private shouldRunInline(items: readonly BatchItem<WorkInput, Tensor[]>[]): boolean {
+    return this.inline && items.length === 1 && this.runningBatches === 1 && (this.batcher?.stats().queued ?? 0) === 0
+      && this.meanInferUs !== undefined && this.meanInferUs < this.config.runtime.inlineMaxUs;
+  }
+
   private async execute(loaded: LoadedModel, free: number[], items: BatchItem<WorkInput, Tensor[]>[]): Promise<BatchResult<Tensor[]>> {
     const instance = free.pop();
     if (instance === undefined) throw new Error('batcher dispatched more batches than instances');
-    const labels = { model: this.model, version: this.versionLabel };
+    const m = this.m;
+    this.runningBatches++;
     try {
       const rows = items.map((i) => i.rows);
       const total = rows.reduce((a, b) => a + b, 0);
       const inputs = items.length === 1 ? items[0]!.input.inputs : concatBatch(items.map((i) => i.input.inputs));
-      const { outputs, timings } = await loaded.run(instance, inputs);
+      const { outputs, timings } = this.shouldRunInline(items) && loaded.runInline
+        ? await loaded.runInline(inputs)
+        : await loaded.run(instance, inputs);
+      // Inline decisions are about lone requests, so only single-row runs feed the mean.
+      if (total === 1) this.observeInfer(timings.inferNs);
       this.stats.recordExecution(total, timings.inputNs, timings.inferNs, timings.outputNs);
-      this.metrics.execCount.inc(labels);
-      this.metrics.inferenceCount.inc(labels, total);
-      this.metrics.batchSize.observe(labels, total);
+      m.execCount.inc();
+      m.inferenceCount.inc(total);
+      m.batchSize.observe(total);
       const computeNs = timings.inputNs + timings.inferNs + timings.outputNs;
-      this.metrics.computeSeconds.observe(labels, computeNs / 1e9);
-      this.metrics.computeInferUs.inc(labels, timings.inferNs / 1000);
+      m.computeSeconds.observe(computeNs / 1e9);
+      m.computeInferUs.inc(timings.inferNs / 1000);
       if (items.length === 1) return { outputs: [outputs] };
       return { outputs: splitBatch(outputs, rows) };
     } finally {
+      this.runningBatches--;
       free.push(instance);
     }
   }
@@ -154,6 +210,7 @@ export class VersionEntry {
     const loaded = this.loaded;
     this.loaded = undefined;
     if (loaded) await loaded.release();
+    this.m.forget();
   }
 }
 

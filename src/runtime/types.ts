@@ -31,6 +31,13 @@ export interface LoadedModel {
    * to a worker: callers must not reuse input buffers after calling run().
    */
   run(instance: number, inputs: Tensor[], outputNames?: string[]): Promise<{ outputs: Tensor[]; timings: RunTimings }>;
+  /**
+   * Optional: a session on the calling (main) thread for versions so fast that the round trip to
+   * a worker costs more than the run. runInline blocks the event loop for the run, so callers use
+   * it only for short runs when nothing else is waiting. enableInline resolves when it is ready.
+   */
+  enableInline?(): Promise<void>;
+  runInline?(inputs: Tensor[], outputNames?: string[]): Promise<{ outputs: Tensor[]; timings: RunTimings }>;
   /** Frees native memory. Must be called exactly once, after the last run() settled. */
   release(): Promise<void>;
 }

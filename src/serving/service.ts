@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import { ServingError, isServingError, type ErrorCode } from '../errors/index.js';
-import type { ServingMetrics } from '../monitoring/index.js';
 import type { ModelManager, VersionEntry } from '../repository/index.js';
 import { batchKeyOf, validateInputs, validateRequestedOutputs } from '../tensor/index.js';
 import type { Clock } from '../util/index.js';
@@ -10,7 +9,6 @@ import type {
 
 export interface ServiceOptions {
   manager: ModelManager;
-  metrics: ServingMetrics;
   logger: Logger;
   clock: Clock;
   platform: string;
@@ -31,7 +29,7 @@ function failureReason(code: ErrorCode): string {
 }
 
 export function createInferenceService(o: ServiceOptions): ManagedService {
-  const { manager, metrics, clock } = o;
+  const { manager, clock } = o;
   let draining = false;
 
   async function run(entry: VersionEntry, req: InferRequest): Promise<InferResponse> {
@@ -71,17 +69,17 @@ export function createInferenceService(o: ServiceOptions): ManagedService {
     async infer(req) {
       if (draining) throw new ServingError('SHUTTING_DOWN', 'the server is shutting down; retry on another replica');
       const entry = manager.resolve(req.model, req.version);
-      const labels = { model: entry.model, version: entry.versionLabel };
+      const m = entry.m;
       const started = clock.now();
       entry.acquire();
-      metrics.inflight.inc(labels);
+      m.inflight.inc();
       try {
         const res = await run(entry, req);
         const ms = clock.now() - started;
-        metrics.success.inc(labels);
-        metrics.requests.inc({ ...labels, code: 'OK' });
-        metrics.requestSeconds.observe(labels, ms / 1000);
-        metrics.requestUs.inc(labels, ms * 1000);
+        m.success.inc();
+        m.ok.inc();
+        m.requestSeconds.observe(ms / 1000);
+        m.requestUs.inc(ms * 1000);
         entry.stats.success.count++;
         entry.stats.success.ns += Math.round(ms * 1e6);
         entry.stats.lastInferenceMs = Date.now();
@@ -89,14 +87,13 @@ export function createInferenceService(o: ServiceOptions): ManagedService {
       } catch (err) {
         const code: ErrorCode = isServingError(err) ? err.code : 'INTERNAL';
         const ms = clock.now() - started;
-        metrics.failure.inc({ ...labels, reason: failureReason(code) });
-        metrics.requests.inc({ ...labels, code });
+        m.failed(code, failureReason(code));
         entry.stats.fail.count++;
         entry.stats.fail.ns += Math.round(ms * 1e6);
         if (!isServingError(err)) o.logger.error({ model: entry.model, version: entry.version, err: String(err) }, 'inference failed unexpectedly');
         throw err;
       } finally {
-        metrics.inflight.dec(labels);
+        m.inflight.dec();
         entry.release();
       }
     },
@@ -143,7 +140,7 @@ export function createInferenceService(o: ServiceOptions): ManagedService {
         versionPolicy: config.versionPolicy,
         labels: manager.config(model).labels,
         warmup: config.warmup,
-        runtime: { instances: entry.loaded?.instances, intraOpThreads: config.runtime.intraOpThreads },
+        runtime: { instances: entry.loaded?.instances, intraOpThreads: config.runtime.intraOpThreads, inlineMaxUs: config.runtime.inlineMaxUs, inline: entry.inlineEnabled },
         loadTimeoutMs: config.loadTimeoutMs,
         inputs: entry.signature.inputs,
         outputs: entry.signature.outputs,

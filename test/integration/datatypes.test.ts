@@ -39,14 +39,21 @@ function binaryRequest(dt: DataType, data: Tensor['data']): { body: Buffer; head
   return { body: Buffer.concat([header, bytes]), headerLength: header.byteLength };
 }
 
-describe('every datatype onnxruntime supports round-trips through an identity model', () => {
+// Tiny models run inline on the main thread when idle (runtime.inlineMaxUs); the same suite runs
+// with inline off so the worker-thread path carries every datatype too.
+for (const [mode, config] of [['inline when idle', undefined], ['worker threads only', 'runtime: { inlineMaxUs: 0 }\n']] as const) describe(`every datatype onnxruntime supports round-trips through an identity model (${mode})`, () => {
   let server: TestServer;
   before(async () => {
     const repo = await tempRepo();
-    for (const dt of RUNTIME_DATATYPES) await writeModel(repo, `id_${dt.toLowerCase()}`, 1, identityModel(dt));
+    for (const dt of RUNTIME_DATATYPES) await writeModel(repo, `id_${dt.toLowerCase()}`, 1, identityModel(dt), config);
     server = await startTestServer(repo);
   });
   after(() => server.close());
+
+  test(`the effective config reports whether the main-thread session is in use`, async () => {
+    const r = await (await fetch(`${server.url}/v2/models/id_fp32/config`)).json() as { runtime: { inline: boolean } };
+    assert.equal(r.runtime.inline, config === undefined);
+  });
 
   for (const dt of RUNTIME_DATATYPES.filter((d) => d !== 'FP16')) {
     test(`${dt} round-trips as JSON, nested and flat`, async () => {

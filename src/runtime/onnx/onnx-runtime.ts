@@ -3,6 +3,9 @@ import type { Tensor, TensorData } from '../../tensor/types.js';
 import type { LoadOptions, LoadedModel, Runtime } from '../types.js';
 import { OnnxWorker } from './pool.js';
 import type { WireTensor } from './protocol.js';
+import { readFile } from 'node:fs/promises';
+import type ort from 'onnxruntime-node';
+import { createSession, runSession } from './session.js';
 
 export interface OnnxRuntimeOptions {
   /** Worker threads shared by every loaded version. Default: the number of cores. */
@@ -63,6 +66,7 @@ export class OnnxRuntime implements Runtime {
     const signature = replies[0]?.signature;
     if (!signature) throw new Error('worker returned no signature');
     let released = false;
+    let inline: ort.InferenceSession | undefined;
     return {
       signature,
       instances: placed.length,
@@ -78,10 +82,21 @@ export class OnnxRuntime implements Runtime {
         const reply = await p.worker.request({ kind: 'run', sessionId: p.sessionId, inputs: wire, outputNames }, transfer);
         return { outputs: reply.outputs ?? [], timings: reply.timings ?? { inputNs: 0, inferNs: 0, outputNs: 0 } };
       },
+      async enableInline() {
+        if (inline || released) return;
+        inline = await createSession(await readFile(options.filePath), 1);
+      },
+      async runInline(inputs: Tensor[], outputNames?: string[]) {
+        if (!inline || released) throw new Error('inline session is not loaded');
+        const { outputs, timings } = await runSession(inline, inputs, outputNames);
+        return { outputs, timings };
+      },
       async release() {
         if (released) return;
         released = true;
-        await releaseAll();
+        const session = inline;
+        inline = undefined;
+        await Promise.all([releaseAll(), session?.release()]);
       },
     };
   }

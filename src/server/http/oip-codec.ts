@@ -35,6 +35,10 @@ const BACKSLASH = 0x5c;
  * cannot mistake them for brackets or quotes.
  */
 export function exceedsJsonDepth(text: Uint8Array | string, maxDepth: number): boolean {
+  // Fast path: depth can only exceed maxDepth if there are more than maxDepth opening brackets.
+  // Counting them with the native indexOf (memchr) is ~20× cheaper than the byte loop below, and a
+  // typical tensor body (flat data) has a handful.
+  if (fewerOpeningsThan(text, maxDepth + 1)) return false;
   const isString = typeof text === 'string';
   const length = text.length;
   let depth = 0;
@@ -53,6 +57,17 @@ export function exceedsJsonDepth(text: Uint8Array | string, maxDepth: number): b
     }
   }
   return false;
+}
+
+function fewerOpeningsThan(text: Uint8Array | string, limit: number): boolean {
+  const buf = typeof text === 'string' ? Buffer.from(text) : Buffer.from(text.buffer, text.byteOffset, text.byteLength);
+  let count = 0;
+  for (const ch of [OPEN_BRACE, OPEN_BRACKET]) {
+    for (let at = buf.indexOf(ch); at !== -1; at = buf.indexOf(ch, at + 1)) {
+      if (++count >= limit) return false;
+    }
+  }
+  return true;
 }
 
 /**
