@@ -63,7 +63,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     server: config,
     repositoryRoot: root,
   });
-  const service = createInferenceService({ manager, metrics, logger, clock, platform: runtime.platform, serverVersion: packageVersion() });
+  const service = createInferenceService({ manager, logger, clock, platform: runtime.platform, serverVersion: packageVersion() });
   const http = createHttpServer({
     service,
     metrics,
