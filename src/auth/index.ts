@@ -1,1 +1,8 @@
 export type * from './types.js';
+export { createGuard, authorize } from './guard.js';
+export type { GuardDependencies } from './guard.js';
+export { hashApiKey, generateApiKey } from './api-keys.js';
+export { createTokenBucketLimiter, DEFAULT_MAX_TRACKED_PRINCIPALS } from './rate-limit.js';
+export type { TokenBucketOptions } from './rate-limit.js';
+export { loadTls } from './tls.js';
+export type { TlsOptions, TlsMaterial } from './tls.js';

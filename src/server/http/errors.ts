@@ -41,6 +41,10 @@ export function toWireError(err: unknown, maxBodyBytes: number): ServingError {
 /** Sends `{"error", "code"}` with the status of the code's row in ERROR_TABLE. */
 export function sendError(reply: FastifyReply, error: ServingError, extra?: Record<string, unknown>): FastifyReply {
   if (RETRYABLE.has(error.code)) reply.header('retry-after', '1');
+  // The guard's rate limiter knows when the principal's bucket has a token again.
+  const retryAfterS = error.code === 'RATE_LIMITED' ? error.detail?.retryAfterS : undefined;
+  if (typeof retryAfterS === 'number') reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterS))));
+  if (error.code === 'UNAUTHENTICATED') reply.header('www-authenticate', 'Bearer realm="skein"');
   return reply
     .code(ERROR_TABLE[error.code].http)
     .header('content-type', 'application/json; charset=utf-8')

@@ -1,8 +1,10 @@
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Guard } from '../../auth/index.js';
 import { ServingError } from '../../errors/index.js';
 import type { InferenceService } from '../../serving/index.js';
+import { installAuth } from './auth-hook.js';
 import { registerBodyParser } from './body.js';
 import { logError, sendError, toWireError } from './errors.js';
 import { registerInferRoute } from './infer-route.js';
@@ -29,6 +31,8 @@ export interface HttpServerOptions {
   limits: HttpLimits;
   /** Whether /v2/repository/models/{m}/load and /unload are enabled (explicit control mode). */
   modelControl: boolean;
+  /** Access control; without it (or with auth disabled) every route is open. */
+  guard?: Guard;
 }
 
 export interface HttpServer {
@@ -70,6 +74,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       throw new ServingError('SHUTTING_DOWN', 'the server is shutting down; retry on another replica');
     }
   });
+  if (options.guard !== undefined) installAuth(app, options.guard);
   app.addHook('preClose', async () => {
     closing = true;
   });
