@@ -13,3 +13,8 @@ export type { ErrorCode } from './errors/index.js';
 export { createGraphBuilder } from './builder/index.js';
 export type { DataType, Tensor, TensorSpec, Signature } from './tensor/index.js';
 export type { InferRequest, InferResponse, InferenceService, ModelMetadata } from './serving/index.js';
+export { createGrpcServer } from './server/index.js';
+export { createGuard, generateApiKey, hashApiKey } from './auth/index.js';
+export type { Guard, AuthOptions, Principal, Action } from './auth/index.js';
+export { createKeyring, pseudonymousId, verifyPseudonymousId, redactString } from './privacy/index.js';
+export type { Keyring, KeyringOptions } from './privacy/index.js';

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { parseServerConfig } from '../config/index.js';
 import { ServingError } from '../errors/index.js';
 import { startServer } from '../server/index.js';
+import { authFromFlags } from './auth-flags.js';
 
 const int = (v: string): number => {
   if (!/^-?[0-9]+$/.test(v)) throw new Error(`expected an integer, got '${v}'`);
@@ -15,6 +16,7 @@ export function serveCommand(): Command {
     .requiredOption('--model-repository <dir>', 'model repository: <dir>/<model>/<version>/model.onnx')
     .option('--http-port <port>', 'HTTP port (0 = any free port)', int, 8000)
     .option('--host <host>', 'address to bind', '0.0.0.0')
+    .option('--grpc-port <port>', 'gRPC port (0 = any free port, -1 = no gRPC)', int, 8001)
     .addOption(new Option('--model-control-mode <mode>', 'none: load all at start; poll: follow the repository; explicit: load/unload by API').choices(['none', 'poll', 'explicit']).default('none'))
     .option('--repository-poll-interval-ms <ms>', 'poll mode: rescan interval', int, 5000)
     .option('--load-model <name...>', 'explicit mode: models to load at start (* = all)')
@@ -28,6 +30,22 @@ export function serveCommand(): Command {
     .option('--intra-op-threads <n>', 'ONNX intra-op threads per session', int, 1)
     .option('--shutdown-grace-ms <ms>', 'after SIGTERM, time to answer queued and running requests', int, 30_000)
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
+    .option('--redact-field <path...>', 'extra log fields to redact (pino paths, e.g. "*.email")')
+    .option('--auth', 'require a credential (API key or token) on every route but health')
+    .option('--api-keys-file <file>', 'YAML/JSON list of {id, sha256, scopes, notAfter?} (see skein keys new)')
+    .option('--jwt-hs256-secret-file <file>', 'HS256 secret (≥ 32 bytes); or env SKEIN_JWT_HS256_SECRET')
+    .option('--jwt-public-key-file <file>', 'RS256 public key (PEM)')
+    .option('--jwt-jwks-url <url>', 'RS256 keys from a JWKS URL')
+    .option('--jwt-issuer <iss>', 'required token issuer')
+    .option('--jwt-audience <aud>', 'required token audience')
+    .option('--jwt-max-token-age-s <s>', 'refuse tokens living longer than this (exp − iat)', int, 3600)
+    .option('--jwt-clock-tolerance-s <s>', 'clock skew allowed on exp/iat', int, 30)
+    .option('--rate-limit-requests-per-second <n>', 'per-credential sustained rate', Number)
+    .option('--rate-limit-burst <n>', 'per-credential burst', int)
+    .option('--tls-cert-file <file>', 'serve HTTPS and gRPC over TLS with this certificate (PEM)')
+    .option('--tls-key-file <file>', 'private key of --tls-cert-file (PEM)')
+    .option('--tls-ca-file <file>', 'CA for client certificates (mutual TLS)')
+    .option('--tls-require-client-cert', 'mutual TLS: refuse clients without a certificate signed by --tls-ca-file')
     .action(async (opts: Record<string, unknown>) => {
       const raw: Record<string, unknown> = {
         modelRepository: opts.modelRepository,
@@ -49,6 +67,17 @@ export function serveCommand(): Command {
       if (opts.workers !== undefined) raw.workers = opts.workers;
       let config;
       try {
+        raw.grpcPort = opts.grpcPort;
+        raw.redactFields = opts.redactField ?? [];
+        raw.auth = await authFromFlags(opts);
+        if (opts.tlsCertFile || opts.tlsKeyFile) {
+          raw.tls = {
+            certFile: opts.tlsCertFile,
+            keyFile: opts.tlsKeyFile,
+            ...(opts.tlsCaFile ? { caFile: opts.tlsCaFile } : {}),
+            requireClientCert: Boolean(opts.tlsRequireClientCert),
+          };
+        }
         config = parseServerConfig(raw);
       } catch (err) {
         if (err instanceof ServingError) {

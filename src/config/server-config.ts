@@ -4,6 +4,38 @@ import { parseWith } from './format.js';
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
+/** API keys are stored as sha256 hex of the key, never the key (see `skein keys new`). */
+const ApiKeySchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'key ids are 1–64 letters, digits, _ . -'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lower-case hex characters'),
+  scopes: z.array(z.string().min(1)).min(1),
+  notAfter: z.iso.datetime({ offset: true }).optional(),
+});
+
+const AuthSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  apiKeys: z.array(ApiKeySchema).max(1000).default([]),
+  jwt: z
+    .strictObject({
+      hs256Secret: z.string().min(32, 'an HS256 secret needs at least 32 bytes').optional(),
+      publicKeyPem: z.string().optional(),
+      jwksUrl: z.url({ protocol: /^https?$/ }).optional(),
+      issuer: z.string().optional(),
+      audience: z.string().optional(),
+      maxTokenAgeS: int(1, 7 * 24 * 3600).default(3600),
+      clockToleranceS: int(0, 600).default(30),
+    })
+    .optional(),
+  rateLimit: z.strictObject({ requestsPerSecond: z.number().positive().max(1_000_000), burst: int(1, 1_000_000) }).optional(),
+});
+
+const TlsSchema = z.strictObject({
+  certFile: z.string().min(1),
+  keyFile: z.string().min(1),
+  caFile: z.string().min(1).optional(),
+  requireClientCert: z.boolean().default(false),
+});
+
 /** Options of `skein serve`; every bound is named with its unit. docs/config.md lists them. */
 export const ServerConfigSchema = z.strictObject({
   modelRepository: z.string().min(1),
@@ -27,6 +59,12 @@ export const ServerConfigSchema = z.strictObject({
   /** After SIGTERM, how long to finish queued and in-flight requests before exiting. */
   shutdownGraceMs: int(0, 3_600_000).default(30_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** gRPC port (OIP v2 GRPCInferenceService and grpc.health.v1); -1 turns gRPC off. */
+  grpcPort: int(-1, 65_535).default(8001),
+  auth: AuthSchema.default({ enabled: false, apiKeys: [] }),
+  tls: TlsSchema.optional(),
+  /** Extra log paths to redact (pino paths), on top of credentials and tensor data. */
+  redactFields: z.array(z.string().min(1)).max(100).default([]),
 });
 
 export type ServerConfig = z.output<typeof ServerConfigSchema>;

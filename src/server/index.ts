@@ -2,3 +2,5 @@ export { createHttpServer } from './http/server.js';
 export type { HttpServer, HttpServerOptions, HttpLimits } from './http/server.js';
 export { startServer } from './serve.js';
 export type { RunningServer, StartOptions } from './serve.js';
+export { createGrpcServer } from './grpc/index.js';
+export type { GrpcServer, GrpcServerOptions, GrpcLimits } from './grpc/index.js';

@@ -7,16 +7,23 @@ import { FileSystemSource, ModelManager } from '../repository/index.js';
 import { OnnxRuntime } from '../runtime/index.js';
 import { createInferenceService, type ManagedService } from '../serving/index.js';
 import { systemClock, type Clock } from '../util/index.js';
+import * as grpcJs from '@grpc/grpc-js';
+import { createGuard, loadTls } from '../auth/index.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
+import { createGrpcServer, type GrpcServer } from './grpc/index.js';
 
 export interface RunningServer {
   service: ManagedService;
   manager: ModelManager;
   metrics: ServingMetrics;
   http: HttpServer;
+  /** Absent when grpcPort is -1. */
+  grpc: GrpcServer | undefined;
   logger: Logger;
   /** The HTTP port actually bound (useful with httpPort 0). */
   httpPort: number;
+  /** The gRPC port actually bound; -1 when gRPC is off. */
+  grpcPort: number;
   /**
    * Graceful stop: ready turns false at once, new requests get SHUTTING_DOWN, every queued and
    * running request is answered (up to shutdownGraceMs), then sockets close and models are freed.
@@ -49,8 +56,11 @@ function packageVersion(): string {
 
 /** Builds the whole model-as-a-service stack from a validated config and starts listening. */
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
-  const logger = options.logger ?? createLogger({ level: config.logLevel });
   const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ level: config.logLevel, redactFields: [...config.redactFields] });
+  // Both fail before anything listens: auth misconfigured is a startup error (fails closed).
+  const guard = createGuard(config.auth, { clock });
+  const tls = config.tls ? loadTls(config.tls) : undefined;
   const root = resolve(config.modelRepository);
   const metrics = new ServingMetrics({ processMetrics: options.processMetrics ?? true });
   const runtime = new OnnxRuntime({ workers: config.workers });
@@ -70,10 +80,21 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     logger,
     limits: config,
     modelControl: config.modelControlMode === 'explicit',
+    guard,
+    ...(tls ? { https: tls.https } : {}),
+  });
+  const grpc = config.grpcPort < 0 ? undefined : createGrpcServer({
+    service,
+    guard,
+    logger,
+    limits: { maxMessageBytes: config.maxBodyBytes, maxTensorElements: config.maxTensorElements, maxInputs: config.maxInputs },
+    modelControl: config.modelControlMode === 'explicit',
+    ...(tls ? { credentials: grpcJs.ServerCredentials.createSsl(tls.grpc.rootCerts, tls.grpc.keyCertPairs, tls.grpc.checkClientCertificate) } : {}),
   });
   await manager.start();
   const { port } = await http.listen(config.httpPort, config.host);
-  logger.info({ port, models: manager.modelNames() }, 'skein is serving');
+  const grpcPort = grpc ? (await grpc.listen(config.grpcPort, config.host)).port : -1;
+  logger.info({ port, grpcPort, tls: Boolean(tls), auth: guard.enabled, models: manager.modelNames() }, 'skein is serving');
 
   let stopping: Promise<boolean> | undefined;
   const shutdown = (): Promise<boolean> => {
@@ -85,12 +106,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       });
       const drained = await Promise.race([manager.close().then(() => true as const), grace]);
       clearTimeout(graceTimer);
-      await http.close();
+      await Promise.all([http.close(), grpc?.close()]);
       await runtime.close();
       logger.info({ drained }, 'skein stopped');
       return drained;
     })();
     return stopping;
   };
-  return { service, manager, metrics, http, logger, httpPort: port, shutdown };
+  return { service, manager, metrics, http, grpc, logger, httpPort: port, grpcPort, shutdown };
 }

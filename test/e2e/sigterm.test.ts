@@ -12,7 +12,7 @@ const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 test('SIGTERM with requests queued and running: ready turns 503 at once, every request is answered, exit 0', async () => {
   const repo = await tempRepo();
   await writeModel(repo, 'slow', 1, slowModel(30), 'maxBatchSize: 1\nruntime:\n  instances: 1\n');
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--model-repository', repo, '--http-port', '0', '--host', '127.0.0.1', '--workers', '1'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--model-repository', repo, '--http-port', '0', '--grpc-port', '-1', '--host', '127.0.0.1', '--workers', '1'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {

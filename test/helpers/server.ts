@@ -20,7 +20,7 @@ export interface TestServer extends RunningServer {
 }
 
 export async function startTestServer(repo: string, overrides: Record<string, unknown> = {}): Promise<TestServer> {
-  const config = parseServerConfig({ modelRepository: repo, httpPort: 0, host: '127.0.0.1', logLevel: 'silent', workers: 2, ...overrides });
+  const config = parseServerConfig({ modelRepository: repo, httpPort: 0, grpcPort: 0, host: '127.0.0.1', logLevel: 'silent', workers: 2, ...overrides });
   const server = await startServer(config, { processMetrics: false, logger: pino({ level: process.env.SKEIN_TEST_LOG ?? 'silent' }) });
   return {
     ...server,

@@ -1,7 +1,7 @@
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Guard } from '../../auth/index.js';
+import type { Guard, TlsMaterial } from '../../auth/index.js';
 import { ServingError } from '../../errors/index.js';
 import type { InferenceService } from '../../serving/index.js';
 import { installAuth } from './auth-hook.js';
@@ -33,6 +33,8 @@ export interface HttpServerOptions {
   modelControl: boolean;
   /** Access control; without it (or with auth disabled) every route is open. */
   guard?: Guard;
+  /** TLS (and mutual TLS) options from loadTls; without it the server speaks plain HTTP. */
+  https?: TlsMaterial['https'];
 }
 
 export interface HttpServer {
@@ -53,6 +55,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   let closing = false;
 
   const app = Fastify({
+    ...(options.https ? { https: options.https } : {}),
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: limits.maxBodyBytes,
     requestTimeout: limits.requestTimeoutMs,
