@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { serveCommand } from './serve-command.js';
+import { testCommand } from './test-command.js';
+import { keysCommand } from './keys-command.js';
 
 const program = new Command('skein')
   .description('Skein: model serving for TypeScript (ONNX over the Open Inference Protocol v2)')
   .showHelpAfterError();
 program.addCommand(serveCommand());
+program.addCommand(testCommand());
+program.addCommand(keysCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : String(err));

@@ -1,0 +1,179 @@
+/**
+ * Distribution tests for the statistical suite. Pure functions; p-values come from the usual
+ * approximations (Numerical Recipes, 3rd ed.): the regularized incomplete gamma function for
+ * chi-square, and the asymptotic Kolmogorov distribution with Stephens' small-sample correction
+ * for two-sample KS.
+ */
+
+export interface ChiSquareResult {
+  statistic: number;
+  degreesOfFreedom: number;
+  pValue: number;
+}
+
+export interface KsResult {
+  /** The largest distance between the two empirical CDFs, in [0, 1]. */
+  statistic: number;
+  pValue: number;
+}
+
+/** Proportion floor for empty bins in PSI, so one empty bin does not make it infinite. */
+export const PSI_EMPTY_BIN_SHARE = 1e-4;
+
+/**
+ * Goodness of fit of observed class counts to expected proportions (which need not sum to 1:
+ * they are normalised). A class observed but absent from the baseline gets a tiny expected
+ * share, so it drives the p-value to about 0 instead of being ignored.
+ */
+export function chiSquareTest(observed: Record<string, number>, expected: Record<string, number>): ChiSquareResult {
+  const classes = [...new Set([...Object.keys(expected), ...Object.keys(observed)])];
+  const total = classes.reduce((s, c) => s + (observed[c] ?? 0), 0);
+  const expectedSum = classes.reduce((s, c) => s + Math.max(0, expected[c] ?? 0), 0);
+  if (total === 0 || expectedSum === 0 || classes.length < 2) {
+    return { statistic: 0, degreesOfFreedom: 0, pValue: 1 };
+  }
+  let statistic = 0;
+  for (const c of classes) {
+    const share = Math.max(expected[c] ?? 0, 0) / expectedSum;
+    const e = total * Math.max(share, 1e-9);
+    const o = observed[c] ?? 0;
+    statistic += ((o - e) * (o - e)) / e;
+  }
+  const degreesOfFreedom = classes.length - 1;
+  return { statistic, degreesOfFreedom, pValue: chiSquareSurvival(statistic, degreesOfFreedom) };
+}
+
+/** P(X ≥ x) for X ~ chi-square with k degrees of freedom. */
+export function chiSquareSurvival(x: number, k: number): number {
+  if (!(x > 0)) return 1;
+  if (!Number.isFinite(x)) return 0;
+  return regularizedGammaQ(k / 2, x / 2);
+}
+
+/** Two-sample Kolmogorov–Smirnov test. */
+export function ksTwoSample(a: readonly number[], b: readonly number[]): KsResult {
+  if (a.length === 0 || b.length === 0) return { statistic: 0, pValue: 1 };
+  const x = [...a].sort((p, q) => p - q);
+  const y = [...b].sort((p, q) => p - q);
+  let i = 0;
+  let j = 0;
+  let d = 0;
+  while (i < x.length && j < y.length) {
+    const v = Math.min(x[i]!, y[j]!);
+    while (i < x.length && x[i]! <= v) i++;
+    while (j < y.length && y[j]! <= v) j++;
+    d = Math.max(d, Math.abs(i / x.length - j / y.length));
+  }
+  const n = (x.length * y.length) / (x.length + y.length);
+  const sqrtN = Math.sqrt(n);
+  return { statistic: d, pValue: kolmogorovSurvival((sqrtN + 0.12 + 0.11 / sqrtN) * d) };
+}
+
+/** Q_KS(λ) = 2 Σ (-1)^(j-1) exp(-2 j² λ²). */
+export function kolmogorovSurvival(lambda: number): number {
+  if (lambda < 1e-3) return 1;
+  let sum = 0;
+  let sign = 1;
+  for (let j = 1; j <= 200; j++) {
+    const term = sign * Math.exp(-2 * j * j * lambda * lambda);
+    sum += term;
+    if (Math.abs(term) < 1e-12) break;
+    sign = -sign;
+  }
+  return Math.min(1, Math.max(0, 2 * sum));
+}
+
+/**
+ * Population stability index of `actual` against `expected`, over `bins` quantile bins of
+ * `expected` (equal-width bins when expected has too few distinct values).
+ */
+export function psi(expected: readonly number[], actual: readonly number[], bins = 10): number {
+  if (expected.length === 0 || actual.length === 0) return 0;
+  const edges = quantileEdges(expected, bins);
+  const e = binShares(expected, edges);
+  const a = binShares(actual, edges);
+  return psiFromShares(e, a);
+}
+
+/** PSI from bin shares: Σ (a - e) ln(a / e), with empty bins floored. */
+export function psiFromShares(expected: readonly number[], actual: readonly number[]): number {
+  let total = 0;
+  for (let k = 0; k < expected.length; k++) {
+    const e = Math.max(expected[k] ?? 0, PSI_EMPTY_BIN_SHARE);
+    const a = Math.max(actual[k] ?? 0, PSI_EMPTY_BIN_SHARE);
+    total += (a - e) * Math.log(a / e);
+  }
+  return total;
+}
+
+/** Inner bin edges (bins - 1 of them, distinct, ascending) at the quantiles of `values`. */
+export function quantileEdges(values: readonly number[], bins: number): number[] {
+  const sorted = [...values].sort((p, q) => p - q);
+  const edges: number[] = [];
+  for (let k = 1; k < bins; k++) {
+    const v = sorted[Math.min(sorted.length - 1, Math.floor((k * sorted.length) / bins))]!;
+    if (edges.length === 0 || v > edges[edges.length - 1]!) edges.push(v);
+  }
+  return edges;
+}
+
+/** Share of values in each bin: bin k holds edges[k-1] ≤ v < edges[k]. */
+export function binShares(values: readonly number[], edges: readonly number[]): number[] {
+  const counts = new Array<number>(edges.length + 1).fill(0);
+  for (const v of values) {
+    let k = 0;
+    while (k < edges.length && v >= edges[k]!) k++;
+    counts[k]!++;
+  }
+  return counts.map((c) => c / values.length);
+}
+
+/** Nearest-rank percentile of values sorted ascending; 0 for an empty list. */
+export function percentile(sortedAscending: readonly number[], p: number): number {
+  if (sortedAscending.length === 0) return 0;
+  const rank = Math.ceil((p / 100) * sortedAscending.length);
+  return sortedAscending[Math.min(sortedAscending.length - 1, Math.max(0, rank - 1))]!;
+}
+
+function lnGamma(x: number): number {
+  const c = [76.18009172947146, -86.50532032941677, 24.01409824083091, -1.231739572450155, 0.1208650973866179e-2, -0.5395239384953e-5];
+  let y = x;
+  const tmp = x + 5.5 - (x + 0.5) * Math.log(x + 5.5);
+  let ser = 1.000000000190015;
+  for (const cj of c) ser += cj / ++y;
+  return -tmp + Math.log((2.5066282746310005 * ser) / x);
+}
+
+/** Q(a, x) = Γ(a, x) / Γ(a): series below a + 1, continued fraction above. */
+function regularizedGammaQ(a: number, x: number): number {
+  const gln = lnGamma(a);
+  if (x < a + 1) {
+    let ap = a;
+    let sum = 1 / a;
+    let del = sum;
+    for (let n = 0; n < 1000; n++) {
+      del *= x / ++ap;
+      sum += del;
+      if (Math.abs(del) < Math.abs(sum) * 1e-15) break;
+    }
+    return 1 - sum * Math.exp(-x + a * Math.log(x) - gln);
+  }
+  const tiny = 1e-300;
+  let b = x + 1 - a;
+  let c = 1 / tiny;
+  let d = 1 / b;
+  let h = d;
+  for (let i = 1; i < 1000; i++) {
+    const an = -i * (i - a);
+    b += 2;
+    d = an * d + b;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = b + an / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const del = d * c;
+    h *= del;
+    if (Math.abs(del - 1) < 1e-15) break;
+  }
+  return Math.exp(-x + a * Math.log(x) - gln) * h;
+}
