@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import { ERROR_TABLE, ServingError, isServingError } from '../../errors/index.js';
 import type { ErrorCode } from '../../errors/index.js';
@@ -45,10 +46,39 @@ export function sendError(reply: FastifyReply, error: ServingError, extra?: Reco
   const retryAfterS = error.code === 'RATE_LIMITED' ? error.detail?.retryAfterS : undefined;
   if (typeof retryAfterS === 'number') reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterS))));
   if (error.code === 'UNAUTHENTICATED') reply.header('www-authenticate', 'Bearer realm="skein"');
+  if (error.code === 'BODY_TOO_LARGE') lingerOnOversizedBody(reply);
   return reply
     .code(ERROR_TABLE[error.code].http)
     .header('content-type', 'application/json; charset=utf-8')
     .send({ ...extra, error: error.message, code: error.code });
+}
+
+/** How long a connection that got a 413 may keep sending before it is cut. */
+const LINGER_MS = 5_000;
+
+/**
+ * A 413 can go out while the client is still writing its body. Node closes such a connection
+ * with destroySoon(), and closing a socket with unread bytes sends a reset that can destroy the
+ * 413 before the client reads it (most clients read only after their upload). So this
+ * connection closes gracefully instead: the 413 and a FIN go out, the rest of the upload is read
+ * and dropped (never kept), and the socket is destroyed when the client is done or after LINGER_MS.
+ */
+function lingerOnOversizedBody(reply: FastifyReply): void {
+  reply.header('connection', 'close');
+  const socket = reply.request.raw.socket as (Socket & { destroySoon?: () => void }) | null;
+  if (!socket || socket.destroyed) return;
+  socket.destroySoon = () => {
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+    };
+    socket.once('end', done);
+    socket.once('error', done);
+    socket.on('data', () => undefined);
+    socket.resume();
+  };
 }
 
 /**
