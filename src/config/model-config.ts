@@ -21,7 +21,7 @@ export const BatchingSchema = z.strictObject({
    * io-phase: a request that finds an instance idle is dispatched at the end of the current
    * event-loop turn, together with the others parsed in it (no timer). none: dispatched at once.
    */
-  coalesce: z.enum(['io-phase', 'none']).default((process.env.SKEIN_COALESCE as 'none') ?? 'io-phase'),
+  coalesce: z.enum(['io-phase', 'none']).default('io-phase'),
 });
 
 export const VersionPolicySchema = z.union([
