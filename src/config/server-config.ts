@@ -29,6 +29,14 @@ const AuthSchema = z.strictObject({
   rateLimit: z.strictObject({ requestsPerSecond: z.number().positive().max(1_000_000), burst: int(1, 1_000_000) }).optional(),
 });
 
+/** Sampled logging of request/response previews (docs/security.md#payload-logging); off by default. */
+const PayloadLogSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  sampleRate: z.number().min(0).max(1).default(0),
+  modelSampleRates: z.record(z.string(), z.number().min(0).max(1)).default({}),
+  maxPreviewValues: int(0, 64).default(8),
+});
+
 const TlsSchema = z.strictObject({
   certFile: z.string().min(1),
   keyFile: z.string().min(1),
@@ -65,6 +73,7 @@ export const ServerConfigSchema = z.strictObject({
   tls: TlsSchema.optional(),
   /** Extra log paths to redact (pino paths), on top of credentials and tensor data. */
   redactFields: z.array(z.string().min(1)).max(100).default([]),
+  payloadLog: PayloadLogSchema.default({ enabled: false, sampleRate: 0, modelSampleRates: {}, maxPreviewValues: 8 }),
 });
 
 export type ServerConfig = z.output<typeof ServerConfigSchema>;

@@ -5,3 +5,5 @@ export { createKeyring, pseudonymousId, verifyPseudonymousId } from './pseudonym
 export type { Keyring, KeyringOptions, PeriodKey, WallClock } from './pseudonym.js';
 export { shouldLogPayload, checkPayloadLogOptions } from './sampling.js';
 export type { PayloadLogOptions } from './sampling.js';
+export { createPayloadLogger, previewOf, DEFAULT_MAX_PREVIEW_VALUES, MAX_PREVIEW_VALUES_LIMIT, MAX_PREVIEW_CHARS } from './payload-log.js';
+export type { PayloadLogConfig, PayloadLogger, PayloadLoggerOptions, PayloadRequest, PayloadResponse, TensorPreview } from './payload-log.js';

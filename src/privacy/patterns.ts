@@ -4,20 +4,20 @@ import { createHash } from 'node:crypto';
  * Values that must never reach a log, trace or error body even when a caller puts them in a
  * field we do log. One alternation, one left-to-right pass: bearer credentials (the whole
  * `Bearer …`, also URL-encoded as in a logged query string), JWTs, e-mail addresses (`@` or
- * `%40`), and card numbers (13–19 digits, single spaces, `%20` or dashes
- * between them; only Luhn-valid runs are replaced, so ids and timestamps survive). Every
- * quantifier is bounded, so the pass stays linear on hostile input.
+ * `%40`), and card numbers (13–19 digits, single spaces, `%20`, `+` (a space in a form-encoded
+ * query string) or dashes between them; only Luhn-valid runs are replaced, so ids and
+ * timestamps survive). Every quantifier is bounded, so the pass stays linear on hostile input.
  */
 const SENSITIVE = new RegExp(
   [
     String.raw`\bBearer(?:\s|%20|\+){1,8}[A-Za-z0-9._~+/=-]{1,8192}`,
     String.raw`\beyJ[A-Za-z0-9_-]{1,8192}\.eyJ[A-Za-z0-9_-]{1,8192}\.[A-Za-z0-9_-]{0,8192}`,
     String.raw`[A-Za-z0-9.!#$%&'*+/=?^_\`{|}~-]{1,64}(?:@|%40)[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}`,
-    String.raw`(?<![0-9])[0-9](?:(?:[ -]|%20)?[0-9]){12,18}(?![0-9])`,
+    String.raw`(?<![0-9])[0-9](?:(?:[ +-]|%20)?[0-9]){12,18}(?![0-9])`,
   ].join('|'),
   'gi',
 );
-const CARD_CANDIDATE = /^[0-9](?:[0-9 -]|%20)+$/;
+const CARD_CANDIDATE = /^[0-9](?:[0-9 +-]|%20)+$/;
 
 /** `[REDACTED len=N sha256=first8hex]`: length and a short fingerprint, to correlate lines. */
 export function redactionMark(value: string): string {
@@ -42,7 +42,7 @@ export function luhnValid(digits: string): boolean {
 export function redactString(text: string): string {
   SENSITIVE.lastIndex = 0;
   return text.replace(SENSITIVE, (match) => {
-    if (CARD_CANDIDATE.test(match) && !luhnValid(match.replace(/[ -]|%20/g, ''))) return match;
+    if (CARD_CANDIDATE.test(match) && !luhnValid(match.replace(/[ +-]|%20/g, ''))) return match;
     return redactionMark(match);
   });
 }

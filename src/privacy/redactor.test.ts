@@ -33,14 +33,14 @@ describe('redactString', () => {
   });
 
   test('redacts Luhn-valid card numbers of 13 to 19 digits with spaces or dashes, and only those', () => {
-    for (const card of ['4111111111111111', '4111 1111 1111 1111', '4111-1111-1111-1111', '4222222222222', '6011000990139424']) {
+    for (const card of ['4111111111111111', '4111 1111 1111 1111', '4111-1111-1111-1111', '4111+1111+1111+1111', '4222222222222', '6011000990139424']) {
       assert.equal(redactString(`card ${card}.`), `card ${mark(card)}.`);
     }
     const nineteen = cardNumber([4, 5, 6, 7, 8, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2, 3], 19);
     assert.equal(redactString(nineteen), mark(nineteen));
     const twelve = cardNumber([4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], 12);
     const twenty = cardNumber([4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], 20);
-    for (const kept of ['4111111111111112', twelve, twenty, 'card 4111 1111 1111 1112.']) {
+    for (const kept of ['4111111111111112', twelve, twenty, 'card 4111 1111 1111 1112.', '4111+1111+1111+1112']) {
       assert.equal(redactString(kept), kept);
     }
   });

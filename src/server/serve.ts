@@ -9,6 +9,7 @@ import { createInferenceService, type ManagedService } from '../serving/index.js
 import { systemClock, type Clock } from '../util/index.js';
 import * as grpcJs from '@grpc/grpc-js';
 import { createGuard, loadTls } from '../auth/index.js';
+import { createPayloadLogger } from '../privacy/index.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
 import { createGrpcServer, type GrpcServer } from './grpc/index.js';
 
@@ -73,7 +74,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     server: config,
     repositoryRoot: root,
   });
-  const service = createInferenceService({ manager, logger, clock, platform: runtime.platform, serverVersion: packageVersion() });
+  const payloadLog = config.payloadLog.enabled ? createPayloadLogger({ logger, options: config.payloadLog }) : undefined;
+  const service = createInferenceService({
+    manager, logger, clock, platform: runtime.platform, serverVersion: packageVersion(), ...(payloadLog ? { payloadLog } : {}),
+  });
   const http = createHttpServer({
     service,
     metrics,

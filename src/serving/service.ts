@@ -13,6 +13,8 @@ export interface ServiceOptions {
   clock: Clock;
   platform: string;
   serverVersion: string;
+  /** Payload logging (privacy area): sampled lines of request and response tensors; absent = off. */
+  payloadLog?: { maybeLog(request: InferRequest, response: InferResponse): void };
 }
 
 export interface ManagedService extends InferenceService {
@@ -20,6 +22,8 @@ export interface ManagedService extends InferenceService {
   beginDrain(): void;
   readonly draining: boolean;
 }
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Triton's failure reasons for nv_inference_request_failure. */
 function failureReason(code: ErrorCode): string {
@@ -42,7 +46,9 @@ export function createInferenceService(o: ServiceOptions): ManagedService {
     const rows = entry.maxBatchSize > 0 ? (inputs[0]?.shape[0] ?? 1) : 1;
     const defaultMs = entry.config.batching.defaultTimeoutMs;
     // A request may shorten the model's queue timeout, never extend it.
-    const timeoutMs = req.timeoutMs !== undefined && req.timeoutMs > 0 ? (defaultMs > 0 ? Math.min(req.timeoutMs, defaultMs) : req.timeoutMs) : defaultMs;
+    const asked = req.timeoutMs !== undefined && req.timeoutMs > 0 ? (defaultMs > 0 ? Math.min(req.timeoutMs, defaultMs) : req.timeoutMs) : defaultMs;
+    // Timers cannot wait longer than 2^31−1 ms (Node fires them at once); such a timeout means "none".
+    const timeoutMs = asked > MAX_TIMER_MS ? 0 : asked;
     const outputs = await batcher.submit({
       input: { inputs },
       rows,
@@ -83,6 +89,8 @@ export function createInferenceService(o: ServiceOptions): ManagedService {
         entry.stats.success.count++;
         entry.stats.success.ns += Math.round(ms * 1e6);
         entry.stats.lastInferenceMs = Date.now();
+        // Payload logging: only successful requests, after the metrics; maybeLog never throws.
+        o.payloadLog?.maybeLog(req, res);
         return res;
       } catch (err) {
         const code: ErrorCode = isServingError(err) ? err.code : 'INTERNAL';

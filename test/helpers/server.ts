@@ -5,7 +5,7 @@
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { parseServerConfig } from '../../src/config/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 
@@ -19,9 +19,11 @@ export interface TestServer extends RunningServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(repo: string, overrides: Record<string, unknown> = {}): Promise<TestServer> {
+/** `options.logger` replaces the silent test logger, e.g. to capture real log lines in memory. */
+export async function startTestServer(repo: string, overrides: Record<string, unknown> = {}, options: { logger?: Logger } = {}): Promise<TestServer> {
   const config = parseServerConfig({ modelRepository: repo, httpPort: 0, grpcPort: 0, host: '127.0.0.1', logLevel: 'silent', workers: 2, ...overrides });
-  const server = await startServer(config, { processMetrics: false, logger: pino({ level: process.env.SKEIN_TEST_LOG ?? 'silent' }) });
+  const logger = options.logger ?? pino({ level: process.env.SKEIN_TEST_LOG ?? 'silent' });
+  const server = await startServer(config, { processMetrics: false, logger });
   return {
     ...server,
     url: `http://127.0.0.1:${server.httpPort}`,

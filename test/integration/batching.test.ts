@@ -66,6 +66,14 @@ describe('dynamic batching, queue bound and deadlines on a real model', () => {
     assert.equal(afterCount - before, 1, 'only the first request ran');
   });
 
+  test('a timeout longer than a timer can wait (over 24.8 days) means no timeout, not an instant expiry', async () => {
+    const first = postJson(`${server.url}/v2/models/slower/infer`, fp32Rows([[1, 2, 3, 4]]));
+    await untilInflight(server, 'slower', 1);
+    const r = await postJson(`${server.url}/v2/models/slower/infer`, { ...fp32Rows([[5, 6, 7, 8]]), parameters: { timeout: 3e12 } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal((await first).status, 200);
+  });
+
   test('metrics expose request counts, latency histograms, batch sizes and queue depth per version', async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     for (const name of [

@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { ERROR_TABLE, GRPC_STATUS_NUMBER, ServingError, isServingError } from '../../errors/index.js';
 import type { CredentialHeaders } from '../../auth/index.js';
+import { redactString } from '../../privacy/index.js';
 
 /** Trailing metadata key that carries the Skein error code, so clients can branch on it. */
 export const ERROR_CODE_METADATA_KEY = 'skein-error-code';
@@ -20,7 +21,9 @@ export function toGrpcStatus(err: unknown, log: Logger, rpc: string): grpc.Serve
   }
   const metadata = new grpc.Metadata();
   metadata.set(ERROR_CODE_METADATA_KEY, error.code);
-  return Object.assign(new Error(error.message), { code: GRPC_STATUS_NUMBER[status], details: error.message, metadata });
+  // Messages may quote caller-chosen names (an input called like an e-mail): redact on the way out.
+  const message = redactString(error.message);
+  return Object.assign(new Error(message), { code: GRPC_STATUS_NUMBER[status], details: message, metadata });
 }
 
 /**

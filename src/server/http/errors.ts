@@ -3,6 +3,7 @@ import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import { ERROR_TABLE, ServingError, isServingError } from '../../errors/index.js';
 import type { ErrorCode } from '../../errors/index.js';
 import { bodyTooLarge } from './body.js';
+import { redactString } from '../../privacy/index.js';
 
 /** Codes that mean "try again shortly": the reply carries Retry-After. */
 const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['QUEUE_FULL', 'SHUTTING_DOWN', 'MODEL_NOT_READY']);
@@ -50,7 +51,8 @@ export function sendError(reply: FastifyReply, error: ServingError, extra?: Reco
   return reply
     .code(ERROR_TABLE[error.code].http)
     .header('content-type', 'application/json; charset=utf-8')
-    .send({ ...extra, error: error.message, code: error.code });
+    // Messages may quote caller-chosen names (an input called like an e-mail): redact on the way out.
+    .send({ ...extra, error: redactString(error.message), code: error.code });
 }
 
 /** How long a connection that got a 413 may keep sending before it is cut. */
