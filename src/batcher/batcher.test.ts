@@ -361,3 +361,26 @@ describe('coalesce: io-phase', () => {
     assert.deepEqual(await Promise.all(replies), [2, 4, 6]);
   });
 });
+
+describe('coalesce: io-phase and the queue bound', () => {
+  test('a full turn of submits on an idle instance is not refused: the turn is dispatched before the bound is checked', async () => {
+    const clock = new ManualClock();
+    const scheduled: (() => void)[] = [];
+    const batches: number[][] = [];
+    const batcher = createBatcher<number, number>(
+      { maxBatchSize: 4, preferredBatchSizes: [], maxQueueDelayMs: 0, maxQueueSize: 2, instances: 1, coalesce: 'io-phase' },
+      async (items) => {
+        batches.push(items.map((i) => i.input));
+        return { outputs: items.map((i) => i.input) };
+      },
+      clock,
+      { schedule: (fn) => scheduled.push(fn) },
+    );
+    // Two fill the queue while the pump is pending; the third finds the instance idle, so the
+    // pending two are dispatched and the third queues instead of getting QUEUE_FULL.
+    const replies = [1, 2, 3].map((n) => batcher.submit({ input: n, rows: 1, batchKey: 'k' }));
+    assert.deepEqual(batches, [[1, 2]]);
+    scheduled.forEach((fn) => fn());
+    assert.deepEqual(await Promise.all(replies), [1, 2, 3]);
+  });
+});

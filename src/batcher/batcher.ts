@@ -37,6 +37,9 @@ export function createBatcher<In, Out>(
     if (closing) {
       return Promise.reject(new ServingError('SHUTTING_DOWN', 'the server is shutting down; retry on another replica'));
     }
+    // With io-phase coalescing, items of this turn wait for the scheduled pump although an
+    // instance is idle; they are not "waiting" in the bound's sense, so hand them over first.
+    if (queue.length >= policy.maxQueueSize && pumpScheduled && running < policy.instances) pump();
     if (queue.length >= policy.maxQueueSize) {
       hooks.onReject?.('QUEUE_FULL');
       return Promise.reject(

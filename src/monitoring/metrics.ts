@@ -102,10 +102,15 @@ export class ServingMetrics {
     };
   }
 
+  /** Sets the state gauge; `unloaded` removes the version's lifecycle series altogether. */
   setVersionState(model: string, version: string, state: string): void {
-    for (const s of ['loading', 'ready', 'unloading', 'failed']) {
-      this.versionState.set({ model, version, state: s }, s === state ? 1 : 0);
+    const states = ['loading', 'ready', 'unloading', 'failed'];
+    if (state === 'unloaded') {
+      for (const s of states) this.versionState.remove({ model, version, state: s });
+      this.loadSeconds.remove({ model, version });
+      return;
     }
+    for (const s of states) this.versionState.set({ model, version, state: s }, s === state ? 1 : 0);
   }
 
   get contentType(): string {

@@ -203,6 +203,7 @@ export class ModelManager {
     if (!e) return;
     if (e.state === 'failed') {
       s.versions.delete(version);
+      e.setState('unloaded', e.reason);
       return;
     }
     e.setState('unloading');

@@ -46,6 +46,10 @@ describe('poll mode: versions swap under load without a failed request', () => {
       const index = (await postJson(`${server.url}/v2/repository/index`, {})).body as { name: string; version: string; state: string }[];
       return index.filter((e) => e.name === 'm').map((e) => `${e.version}:${e.state}`).join() === '21:READY';
     });
+    // Unloaded versions leave /metrics, so months of swaps do not grow it without bound.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    assert.ok(!/version="(1|2|10|20)"/.test(metrics), 'no series of unloaded versions');
+    assert.ok(metrics.includes('skein_model_version_state{model="m",version="21",state="ready"} 1'));
   });
 
   test('a corrupt new version never takes traffic; the previous keeps serving and the failure is visible', async () => {
