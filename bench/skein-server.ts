@@ -3,8 +3,9 @@
  * cores, per-model config from the repository), in its own process so the load generator does not
  * share its event loop.
  *
- * Usage: node --import tsx bench/skein-server.ts <model-repository>
- * Prints `PORT <n>` once listening on 127.0.0.1.
+ * Usage: node --import tsx bench/skein-server.ts <model-repository> [--grpc-port <n>]
+ * Prints `PORT <n>` (the HTTP port) once listening on 127.0.0.1. gRPC is off unless --grpc-port
+ * is given, so a bench never binds the fixed default port 8001.
  */
 import { pino } from 'pino';
 import { parseServerConfig } from '../src/config/index.js';
@@ -12,9 +13,10 @@ import { startServer } from '../src/server/index.js';
 import { announcePort, installProbe } from './lib/child-probe.js';
 
 async function main(): Promise<void> {
-  const [repo] = process.argv.slice(2);
-  if (!repo) throw new Error('usage: skein-server.ts <model-repository>');
-  const config = parseServerConfig({ modelRepository: repo, httpPort: 0, host: '127.0.0.1', logLevel: 'silent' });
+  const [repo, flag, value] = process.argv.slice(2);
+  if (!repo || (flag !== undefined && flag !== '--grpc-port')) throw new Error('usage: skein-server.ts <model-repository> [--grpc-port <n>]');
+  const grpcPort = flag === undefined ? -1 : Number(value);
+  const config = parseServerConfig({ modelRepository: repo, httpPort: 0, grpcPort, host: '127.0.0.1', logLevel: 'silent' });
   const server = await startServer(config, { processMetrics: false, logger: pino({ level: 'silent' }) });
   installProbe();
   announcePort(server.httpPort);

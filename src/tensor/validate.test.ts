@@ -112,3 +112,10 @@ describe('batchKeyOf', () => {
     assert.notEqual(base, batchKeyOf([image(1), wide]));
   });
 });
+
+test('a BYTES value holding NUL is refused with INVALID_DATA rather than cut by the runtime', () => {
+  const signature = { inputs: [{ name: 'q', datatype: 'BYTES' as const, shape: [-1, 1] }], outputs: [] };
+  const tensor = { name: 'q', datatype: 'BYTES' as const, shape: [1, 1], data: ['a\u0000b'] };
+  assert.throws(() => validateInputs([tensor], signature, { maxBatchSize: 8 }), (err: ServingError) => err.code === 'INVALID_DATA');
+  assert.doesNotThrow(() => validateInputs([{ ...tensor, data: ['ab'] }], signature, { maxBatchSize: 8 }));
+});

@@ -49,6 +49,10 @@ function checkAgainstSpec(t: Tensor, spec: TensorSpec): void {
       `input ${q} expects shape ${formatShape(spec.shape)}, got ${formatShape(t.shape)}`,
     );
   }
+  // onnxruntime string tensors end at the first NUL and would silently drop the rest of a value.
+  if (t.datatype === 'BYTES' && (t.data as string[]).some((v) => v.includes('\u0000'))) {
+    throw new ServingError('INVALID_DATA', `input ${q}: BYTES values may not contain NUL (\\u0000); the runtime would cut them there`);
+  }
 }
 
 function checkBatch(inputs: Tensor[], maxBatchSize: number): void {
