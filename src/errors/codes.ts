@@ -75,6 +75,13 @@ export const ERROR_TABLE = {
   MODEL_LOAD_FAILED: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'A version failed to load or warm up; the reason is in the repository index and logs.' },
   INVALID_CONFIG: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'A config file or option is invalid; the message names the key.' },
   CONTROL_DISABLED: { http: 403, grpc: 'FAILED_PRECONDITION', meaning: 'Load and unload need --model-control-mode explicit.' },
+  // Offline serving: prediction sets, runs and batch jobs
+  SET_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', meaning: 'No run of that prediction set is published. Publish one with `skein predictions publish`.' },
+  RUN_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', meaning: 'No run of that id in the prediction set (or nothing to roll back to). See `skein predictions list`.' },
+  RUN_NOT_PUBLISHABLE: { http: 409, grpc: 'FAILED_PRECONDITION', meaning: 'The run is still writing, or failed (or skipped) its validation gate. Fix it, or publish with --force (recorded).' },
+  RUN_NOT_WRITABLE: { http: 409, grpc: 'FAILED_PRECONDITION', meaning: 'The run is complete and takes no more chunks. Start a new run id.' },
+  INPUT_INVALID: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'A batch job’s input file is corrupt; the message gives the line or row.' },
+  STORE_UNAVAILABLE: { http: 503, grpc: 'UNAVAILABLE', meaning: 'The prediction store stayed unreachable through every retry. Nothing was published; resume the job with the same --run.' },
   // Runtime
   INFERENCE_FAILED: { http: 500, grpc: 'INTERNAL', meaning: 'The runtime raised an error while running the model. The server keeps serving.' },
   INTERNAL: { http: 500, grpc: 'INTERNAL', meaning: 'A bug in Skein. Please report it with the log line that carries the same request id.' },

@@ -1,0 +1,2 @@
+export { createLookupService } from './service.js';
+export type { LookupResult, LookupResultRow, LookupService, LookupServiceOptions } from './types.js';
