@@ -1,0 +1,13 @@
+export type { CheckName, CheckStatus, CheckResult, GateConfig, GateReport, GateSnapshot, GoldenRow, OutputStats, RangeRule } from './types.js';
+export { DEFAULT_GATE } from './types.js';
+export { checkCompleteness, checkDrift, checkFinite, checkGolden, checkRange, evaluateGate } from './checks.js';
+export { accumulate, createAccumulator, sampleValues } from './accumulate.js';
+export type { Accumulator } from './accumulate.js';
+export { parseRange, readBaseline, readGolden, MAX_GOLDEN_ROWS } from './files.js';
+export { evaluateRun, runGate } from './run-gate.js';
+export type { GateRun } from './run-gate.js';
+export { formatGateReport } from './report.js';
+export { addGateOptions, gateConfigFromFlags } from './flags.js';
+export type { GateFlags } from './flags.js';
+export { predictionsValidateCommand, validateAction, VALIDATE_EXIT } from './command-action.js';
+export type { ValidateFlags, ValidateIo } from './command-action.js';
