@@ -3,6 +3,9 @@ import { Command } from 'commander';
 import { serveCommand } from './serve-command.js';
 import { testCommand } from './test-command.js';
 import { keysCommand } from './keys-command.js';
+import { batchCommand } from './batch-command.js';
+import { predictionsCommand } from './predictions-command.js';
+import { lookupCommand } from './lookup-command.js';
 
 const program = new Command('skein')
   .description('Skein: model serving for TypeScript (ONNX over the Open Inference Protocol v2)')
@@ -10,6 +13,9 @@ const program = new Command('skein')
 program.addCommand(serveCommand());
 program.addCommand(testCommand());
 program.addCommand(keysCommand());
+program.addCommand(batchCommand());
+program.addCommand(predictionsCommand());
+program.addCommand(lookupCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : String(err));

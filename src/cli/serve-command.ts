@@ -30,6 +30,7 @@ export function serveCommand(): Command {
     .option('--intra-op-threads <n>', 'ONNX intra-op threads per session', int, 1)
     .option('--shutdown-grace-ms <ms>', 'after SIGTERM, time to answer queued and running requests', int, 30_000)
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
+    .option('--predictions <url>', 'serve published prediction sets of this store at /v2/predictions (sqlite://path, postgres://…, redis://…)')
     .option('--redact-field <path...>', 'extra log fields to redact (pino paths, e.g. "*.email")')
     .option('--auth', 'require a credential (API key or token) on every route but health')
     .option('--api-keys-file <file>', 'YAML/JSON list of {id, sha256, scopes, notAfter?} (see skein keys new)')
@@ -68,6 +69,7 @@ export function serveCommand(): Command {
       let config;
       try {
         raw.grpcPort = opts.grpcPort;
+        if (opts.predictions !== undefined) raw.predictions = opts.predictions;
         raw.redactFields = opts.redactField ?? [];
         raw.auth = await authFromFlags(opts);
         if (opts.tlsCertFile || opts.tlsKeyFile) {

@@ -73,6 +73,8 @@ export const ServerConfigSchema = z.strictObject({
   tls: TlsSchema.optional(),
   /** Extra log paths to redact (pino paths), on top of credentials and tensor data. */
   redactFields: z.array(z.string().min(1)).max(100).default([]),
+  /** A prediction store URL (sqlite://, postgres://, redis://) whose published sets are served at /v2/predictions. */
+  predictions: z.string().min(1).optional(),
   payloadLog: PayloadLogSchema.default({ enabled: false, sampleRate: 0, modelSampleRates: {}, maxPreviewValues: 8 }),
 });
 

@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../util/index.js';
 import * as grpcJs from '@grpc/grpc-js';
 import { createGuard, loadTls } from '../auth/index.js';
 import { createPayloadLogger } from '../privacy/index.js';
+import { createLookupService, createPredictionStore } from '../offline/index.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
 import { createGrpcServer, type GrpcServer } from './grpc/index.js';
 
@@ -78,6 +79,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const service = createInferenceService({
     manager, logger, clock, platform: runtime.platform, serverVersion: packageVersion(), ...(payloadLog ? { payloadLog } : {}),
   });
+  // Offline predictions beside live models: a lookup that misses answers the set's default.
+  const predictionStore = config.predictions ? await createPredictionStore(config.predictions) : undefined;
+  const lookup = predictionStore ? createLookupService({ store: predictionStore, clock, registry: metrics.registry }) : undefined;
+  await lookup?.start();
   const http = createHttpServer({
     service,
     metrics,
@@ -86,6 +91,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     modelControl: config.modelControlMode === 'explicit',
     guard,
     ...(tls ? { https: tls.https } : {}),
+    ...(lookup ? { lookup } : {}),
   });
   const grpc = config.grpcPort < 0 ? undefined : createGrpcServer({
     service,
@@ -111,6 +117,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       const drained = await Promise.race([manager.close().then(() => true as const), grace]);
       clearTimeout(graceTimer);
       await Promise.all([http.close(), grpc?.close()]);
+      await lookup?.close();
+      await predictionStore?.close();
       await runtime.close();
       logger.info({ drained }, 'skein stopped');
       return drained;

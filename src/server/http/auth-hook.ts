@@ -22,6 +22,11 @@ export function actionOf(request: FastifyRequest): Action {
     if (request.method === 'POST' && route.endsWith('/infer')) return { kind: 'infer', model };
     if (request.method === 'GET' || request.method === 'HEAD') return { kind: 'metadata', model };
   }
+  // Precomputed predictions are predictions: reading a set needs `infer:<set>`.
+  if (route.startsWith('/v2/predictions/:set')) {
+    const set = (request.params as { set?: unknown }).set;
+    if (typeof set === 'string') return { kind: 'infer', model: set };
+  }
   return { kind: 'admin' };
 }
 

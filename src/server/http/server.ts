@@ -2,6 +2,8 @@ import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Guard, TlsMaterial } from '../../auth/index.js';
+import type { LookupService } from '../../offline/index.js';
+import { registerLookupRoutes } from './lookup-routes.js';
 import { ServingError } from '../../errors/index.js';
 import type { InferenceService } from '../../serving/index.js';
 import { installAuth } from './auth-hook.js';
@@ -35,6 +37,8 @@ export interface HttpServerOptions {
   guard?: Guard;
   /** TLS (and mutual TLS) options from loadTls; without it the server speaks plain HTTP. */
   https?: TlsMaterial['https'];
+  /** Precomputed prediction lookups served beside live models (`skein serve --predictions`). */
+  lookup?: LookupService;
 }
 
 export interface HttpServer {
@@ -95,6 +99,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   registerModelRoutes(app, service);
   registerInferRoute(app, service, limits);
   registerRepositoryRoutes(app, { service, modelControl: options.modelControl, maxJsonDepth: limits.maxJsonDepth });
+  if (options.lookup) registerLookupRoutes(app, options.lookup, { maxJsonDepth: limits.maxJsonDepth });
   app.get('/metrics', async (_request, reply) => {
     const text = await metrics.render();
     return reply.header('content-type', metrics.contentType).send(text);
