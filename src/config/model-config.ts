@@ -47,7 +47,7 @@ export const RuntimeSchema = z.strictObject({
    * to a worker (~0.1–0.2 ms) would cost more than the run. 0 = always use workers. Runs inline
    * block the event loop for at most about this long.
    */
-  inlineMaxUs: int(0, 10_000).default(100),
+  inlineMaxUs: int(0, 10_000).default(250),
 });
 
 export const ModelConfigSchema = z.strictObject({

@@ -133,7 +133,7 @@ export class VersionEntry {
   private async maybeEnableInline(loaded: LoadedModel): Promise<void> {
     const limitUs = this.config.runtime.inlineMaxUs;
     if (limitUs === 0 || !loaded.enableInline || !loaded.runInline) return;
-    await this.timeRuns(loaded, 5);
+    await this.timeRuns(loaded, 15);
     if (this.meanInferUs === undefined || this.meanInferUs >= limitUs) return;
     await loaded.enableInline();
     this.inline = true;
