@@ -6,36 +6,20 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { generateShop } from '../../examples/yarnit/data.js';
-import { purchaseFeatures, PURCHASE_FEATURES } from '../../examples/yarnit/features.js';
+import { PURCHASE_FEATURES } from '../../examples/yarnit/features.js';
+import { pairsCsv, PAIRS_MAPPING, yarnitPairs, type YarnitPair } from '../../examples/yarnit/pairs.js';
 import type { ChunkRow, PredictionStore } from '../../src/offline/types.js';
 
-export interface YarnitRow {
-  key: string;
-  features: number[];
-}
+export type YarnitRow = YarnitPair;
 
-/** Every user × the `topProducts` best-selling products, features as the model sees them. */
-export function yarnitRows(topProducts: number, seed = 42): YarnitRow[] {
-  const shop = generateShop(seed);
-  const top = [...shop.products].sort((a, b) => b.salesCount - a.salesCount).slice(0, topProducts);
-  const rows: YarnitRow[] = [];
-  for (const user of shop.users) {
-    for (const product of top) {
-      const f = purchaseFeatures({ query: product.title, product, user, hourOfDay: 20, dayOfWeek: 6 });
-      rows.push({ key: `${user.id}|${product.id}`, features: Array.from(f) });
-    }
-  }
-  return rows;
-}
+/** Every user × the `topProducts` best-selling products (the example's own key space). */
+export const yarnitRows = yarnitPairs;
 
 export const FEATURE_COLUMNS: readonly string[] = PURCHASE_FEATURES;
-export const YARNIT_MAPPING = `inputs:\n  features: [${PURCHASE_FEATURES.join(', ')}]\n`;
+export const YARNIT_MAPPING = PAIRS_MAPPING;
 
 export async function writeCsv(path: string, rows: readonly YarnitRow[]): Promise<void> {
-  const lines = [['pair', ...FEATURE_COLUMNS].join(',')];
-  for (const r of rows) lines.push([r.key, ...r.features.map(String)].join(','));
-  await writeFile(path, `${lines.join('\n')}\n`);
+  await writeFile(path, pairsCsv(rows));
 }
 
 /** JSONL with the features as one JSON-array column named after the model input. */
