@@ -7,6 +7,8 @@ import { redactString } from '../../privacy/index.js';
 /** Trailing metadata key that carries the Skein error code, so clients can branch on it. */
 export const ERROR_CODE_METADATA_KEY = 'skein-error-code';
 
+const RETRY_SOON: ReadonlySet<string> = new Set(['QUEUE_FULL', 'SHUTTING_DOWN', 'MODEL_NOT_READY']);
+
 /**
  * Any failure → a gRPC status through the one ERROR_TABLE. A ServingError's message is safe to
  * send; anything else is a bug, answered INTERNAL "internal error" and logged with its cause.
@@ -21,6 +23,9 @@ export function toGrpcStatus(err: unknown, log: Logger, rpc: string): grpc.Serve
   }
   const metadata = new grpc.Metadata();
   metadata.set(ERROR_CODE_METADATA_KEY, error.code);
+  // The same hint REST gives in its Retry-After header, as trailing metadata.
+  const retryAfterS = error.code === 'RATE_LIMITED' ? error.detail?.retryAfterS : RETRY_SOON.has(error.code) ? 1 : undefined;
+  if (typeof retryAfterS === 'number') metadata.set('retry-after', String(Math.max(1, Math.ceil(retryAfterS))));
   // Messages may quote caller-chosen names (an input called like an e-mail): redact on the way out.
   const message = redactString(error.message);
   return Object.assign(new Error(message), { code: GRPC_STATUS_NUMBER[status], details: message, metadata });
