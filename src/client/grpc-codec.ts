@@ -1,6 +1,6 @@
 import {
   allocateTensorData, decodeBinaryTensor, decodeTensorHeader, encodeBinaryTensor,
-  type DataType, type Tensor, type TensorData, type TensorLimits,
+  CONTENTS_FIELD_OF, type ContentsField, type DataType, type Tensor, type TensorData, type TensorLimits,
 } from '../tensor/index.js';
 import type { ModelMetadata, ParameterValue } from '../serving/types.js';
 import { toTensor } from './tensors.js';
@@ -51,22 +51,7 @@ export interface WireModelMetadata {
   outputs: WireTensorMetadata[];
 }
 
-type ContentsField =
-  | 'bool_contents' | 'int_contents' | 'int64_contents' | 'uint_contents'
-  | 'uint64_contents' | 'fp32_contents' | 'fp64_contents' | 'bytes_contents';
-
-/** The InferTensorContents field that carries each datatype (OIP gRPC); FP16 and BF16 have none. */
-const FIELD_OF: Record<DataType, ContentsField | undefined> = {
-  BOOL: 'bool_contents',
-  INT8: 'int_contents', INT16: 'int_contents', INT32: 'int_contents',
-  INT64: 'int64_contents',
-  UINT8: 'uint_contents', UINT16: 'uint_contents', UINT32: 'uint_contents',
-  UINT64: 'uint64_contents',
-  FP32: 'fp32_contents',
-  FP64: 'fp64_contents',
-  BYTES: 'bytes_contents',
-  FP16: undefined, BF16: undefined,
-};
+const FIELD_OF = CONTENTS_FIELD_OF;
 
 const utf8 = new TextDecoder('utf-8');
 

@@ -34,6 +34,15 @@ export interface InferResponse {
 
 export type VersionState = 'loading' | 'ready' | 'unloading' | 'unloaded' | 'failed';
 
+/** Triton's state names for the repository index, which tritonclient and Triton dashboards read. */
+export const TRITON_STATE_OF: Readonly<Record<VersionState, string>> = {
+  loading: 'LOADING',
+  ready: 'READY',
+  unloading: 'UNLOADING',
+  unloaded: 'UNAVAILABLE',
+  failed: 'UNAVAILABLE',
+};
+
 export interface ModelMetadata {
   name: string;
   versions: string[];

@@ -1,22 +1,11 @@
 import { ServingError } from '../../errors/index.js';
 import {
-  allocateTensorData, decodeTensorHeader, formatShape, quoteName,
+  allocateTensorData, CONTENTS_FIELD_OF, decodeTensorHeader, formatShape, quoteName,
   type DataType, type Tensor, type TensorData, type TensorLimits,
 } from '../../tensor/index.js';
 import type { WireContents } from './wire.js';
 
-/** The InferTensorContents field that carries each datatype (OIP gRPC); FP16 and BF16 have none. */
-const FIELD_OF: Record<DataType, keyof WireContents | undefined> = {
-  BOOL: 'bool_contents',
-  INT8: 'int_contents', INT16: 'int_contents', INT32: 'int_contents',
-  INT64: 'int64_contents',
-  UINT8: 'uint_contents', UINT16: 'uint_contents', UINT32: 'uint_contents',
-  UINT64: 'uint64_contents',
-  FP32: 'fp32_contents',
-  FP64: 'fp64_contents',
-  BYTES: 'bytes_contents',
-  FP16: undefined, BF16: undefined,
-};
+const FIELD_OF = CONTENTS_FIELD_OF;
 
 const FIELDS: readonly (keyof WireContents)[] = [
   'bool_contents', 'int_contents', 'int64_contents', 'uint_contents',

@@ -1,6 +1,6 @@
 import { ServingError, isServingError } from '../../errors/index.js';
 import type { Action } from '../../auth/index.js';
-import type { IndexEntry, InferenceService } from '../../serving/index.js';
+import { TRITON_STATE_OF, type InferenceService } from '../../serving/index.js';
 import { decodeModelInfer, encodeModelInfer, type InferLimits } from './infer-codec.js';
 import { remainingDeadlineMs } from './status.js';
 import type {
@@ -22,15 +22,6 @@ export interface HandlerContext {
   limits: InferLimits;
   modelControl: boolean;
 }
-
-/** Triton's state names, which tritonclient and Triton dashboards read. */
-const TRITON_STATE: Record<IndexEntry['state'], string> = {
-  loading: 'LOADING',
-  ready: 'READY',
-  unloading: 'UNLOADING',
-  unloaded: 'UNAVAILABLE',
-  failed: 'UNAVAILABLE',
-};
 
 /** The service names that mean "the whole server" in grpc.health.v1. */
 const SERVER_HEALTH_NAMES = new Set(['', 'inference.GRPCInferenceService']);
@@ -108,7 +99,7 @@ function repositoryRpcs(ctx: HandlerContext): Record<string, Rpc> {
         checkRepositoryName(r.repository_name);
         const entries = service.repositoryIndex().filter((e) => r.ready !== true || e.state === 'ready');
         return {
-          models: entries.map((e) => ({ name: e.name, version: e.version, state: TRITON_STATE[e.state], reason: e.reason ?? '' })),
+          models: entries.map((e) => ({ name: e.name, version: e.version, state: TRITON_STATE_OF[e.state], reason: e.reason ?? '' })),
         };
       },
     },

@@ -1,17 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ServingError } from '../../errors/index.js';
-import type { IndexEntry, InferenceService } from '../../serving/index.js';
+import { TRITON_STATE_OF, type InferenceService } from '../../serving/index.js';
 import { parseJsonObject } from './body.js';
 import { checkModelName } from './names.js';
-
-/** Triton's state names, which tritonclient and Triton dashboards read. */
-const TRITON_STATE: Record<IndexEntry['state'], string> = {
-  loading: 'LOADING',
-  ready: 'READY',
-  unloading: 'UNLOADING',
-  unloaded: 'UNAVAILABLE',
-  failed: 'UNAVAILABLE',
-};
 
 export interface RepositoryRouteOptions {
   service: InferenceService;
@@ -32,7 +23,7 @@ export function registerRepositoryRoutes(app: FastifyInstance, options: Reposito
     return entries.map((e) => ({
       name: e.name,
       version: e.version,
-      state: TRITON_STATE[e.state],
+      state: TRITON_STATE_OF[e.state],
       reason: e.reason ?? '',
       ...(e.labels === undefined ? {} : { labels: e.labels }),
     }));
