@@ -1,8 +1,7 @@
 import { ServingError } from '../errors/index.js';
-import { systemClock, type Clock } from '../util/index.js';
 import { createApiKeyVerifier, type ApiKeyVerifier } from './api-keys.js';
 import { createJwtVerifier, TokenRejected, type JwtVerifier } from './jwt.js';
-import { createTokenBucketLimiter } from './rate-limit.js';
+import { createMemoryRateLimiter } from './rate-limit.js';
 import type { Action, AuthOptions, CredentialHeaders, Guard, Principal, RateLimiter } from './types.js';
 
 /** Longest credential header value looked at; longer ones are refused unread. */
@@ -11,9 +10,7 @@ const MAX_CREDENTIAL_CHARS = 8_192;
 export interface GuardDependencies {
   /** Wall-clock epoch milliseconds, for key notAfter and token exp/iat. */
   nowMs?: () => number;
-  /** Monotonic clock for the rate limiter's buckets. */
-  clock?: Clock;
-  /** Replaces the in-memory token bucket (for example a shared limiter). */
+  /** Replaces the in-memory limiter (for example a shared one over Redis). */
   rateLimiter?: RateLimiter;
 }
 
@@ -35,7 +32,7 @@ export function createGuard(options: AuthOptions, deps: GuardDependencies = {}):
   const tokens = options.jwt === undefined ? undefined : createJwtVerifier(options.jwt);
   const limiter = deps.rateLimiter ?? (options.rateLimit === undefined
     ? undefined
-    : createTokenBucketLimiter({ ...options.rateLimit, clock: deps.clock ?? systemClock }));
+    : createMemoryRateLimiter(options.rateLimit));
 
   return {
     enabled: true,

@@ -72,9 +72,9 @@ export interface JwtOptions {
 }
 
 export interface RateLimitOptions {
-  /** Sustained rate per principal (token refill rate). */
+  /** Sustained rate per principal: the long-run average allowed. */
   requestsPerSecond: number;
-  /** Bucket size: requests a principal may send at once after being idle. */
+  /** Requests a principal may send at once after being idle (per window of burst / rate seconds). */
   burst: number;
 }
 
@@ -89,8 +89,8 @@ export interface AuthOptions {
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterS: number };
 
 /**
- * Per-principal request budget. The in-memory token bucket implements it; a shared one (for
- * example rate-limiter-flexible over Redis) can replace it without touching the guard.
+ * Per-principal request budget. rate-limiter-flexible's in-memory limiter implements it; a
+ * shared one (for example its RateLimiterRedis) can replace it without touching the guard.
  */
 export interface RateLimiter {
   consume(principalId: string): Promise<RateDecision>;

@@ -61,7 +61,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: config.logLevel, redactFields: [...config.redactFields] });
   // Both fail before anything listens: auth misconfigured is a startup error (fails closed).
-  const guard = createGuard(config.auth, { clock });
+  const guard = createGuard(config.auth);
   const tls = config.tls ? loadTls(config.tls) : undefined;
   const root = resolve(config.modelRepository);
   const metrics = new ServingMetrics({ processMetrics: options.processMetrics ?? true });
