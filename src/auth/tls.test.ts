@@ -1,6 +1,5 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -8,20 +7,7 @@ import { join } from 'node:path';
 import { ServerCredentials } from '@grpc/grpc-js';
 import { ServingError } from '../errors/index.js';
 import { loadTls, type TlsOptions } from './index.js';
-
-/** A CA, a server certificate for 127.0.0.1 and a client certificate, made with the openssl CLI. */
-function makePki(dir: string): void {
-  const ssl = (...args: string[]): void => {
-    execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  };
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=skein-test-ca');
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  for (const name of ['server', 'client']) {
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '1',
-      ...(name === 'server' ? ['-extfile', 'server.ext'] : []));
-  }
-}
+import { makePki } from '../../test/helpers/pki.js';
 
 let dir: string;
 const file = (name: string): string => join(dir, name);
