@@ -4,7 +4,7 @@ import cliProgress from 'cli-progress';
 import { ServingError } from '../errors/index.js';
 import {
   loadSuite, renderHtml, renderJunit, renderTerminal, runTests, DEFAULT_REQUEST_TIMEOUT_MS, SUITE_NAMES,
-  type LoadProgress, type RunOptions, type SuiteName,
+  type LoadProgress, type Protocol, type RunOptions, type SuiteName,
 } from '../testkit/index.js';
 
 /** Exit codes: every suite that ran passed; a suite failed; the options or suite file are wrong. */
@@ -38,18 +38,19 @@ function progressBar(): { update: (p: LoadProgress) => void; stop: () => void } 
   };
 }
 
-/** `skein test`: the model-API test kit against any Open Inference Protocol REST endpoint. */
+/** `skein test`: the model-API test kit against any Open Inference Protocol endpoint, over REST or gRPC. */
 export function testCommand(): Command {
   return new Command('test')
     .description('test a model behind an Open Inference Protocol endpoint (Skein, Triton, KServe): functional, statistical, error handling, load, end to end')
-    .requiredOption('--endpoint <url>', 'base URL of the endpoint, e.g. http://localhost:8000')
+    .requiredOption('--endpoint <url>', 'REST: base URL, e.g. http://localhost:8000; gRPC: grpc://host:port, e.g. grpc://localhost:8001')
+    .option('--protocol <protocol>', 'rest or grpc (default rest, or grpc for a grpc:// endpoint)')
     .option('--model <name>', 'model to test (default: `model` in the suite file)')
     .option('--model-version <version>', 'version number or label (default: the server\'s choice)')
     .option('--suite <file>', 'suite file (YAML or JSON); without it only the suites that need no data run')
     .option('--request-timeout-ms <ms>', 'longest any single request may take', int)
     .option('--skip <suite...>', `suites not to run: ${SUITE_NAMES.filter((s) => s !== 'protocol').join(', ')}`)
     .option('--metrics-url <url>', 'Prometheus metrics URL when not <endpoint>/metrics (Triton: http://host:8002/metrics)')
-    .option('--header <name:value>', 'header sent with every request (repeatable), e.g. "authorization: Bearer …"', header)
+    .option('--header <name:value>', 'header (gRPC: metadata) sent with every request (repeatable), e.g. "authorization: Bearer …"', header)
     .option('--junit <file>', 'write a JUnit XML report for CI')
     .option('--html <file>', 'write a self-contained HTML report')
     .action(async (opts: Record<string, unknown>) => {
@@ -62,6 +63,7 @@ export function testCommand(): Command {
           requestTimeoutMs: (opts.requestTimeoutMs as number | undefined) ?? suite?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
           onLoadProgress: bar.update,
           ...(suite ? { suite } : {}),
+          ...(typeof opts.protocol === 'string' ? { protocol: opts.protocol as Protocol } : {}),
           ...(typeof opts.model === 'string' ? { model: opts.model } : {}),
           ...(typeof opts.modelVersion === 'string' ? { version: opts.modelVersion } : {}),
           ...(Array.isArray(opts.skip) ? { skip: opts.skip as SuiteName[] } : {}),

@@ -17,7 +17,10 @@ export class EndpointError extends Error {
 }
 
 export interface OipReply {
+  /** The HTTP status; over gRPC 200 when the call succeeded and 0 when it failed (see grpcCode). */
   status: number;
+  /** Over gRPC, the status code of a failed call (3 = INVALID_ARGUMENT, …). */
+  grpcCode?: number;
   headers: Headers;
   /** Parsed JSON (binary replies: the JSON header with outputs' `data` filled in); undefined if not JSON. */
   body: unknown;
@@ -34,6 +37,8 @@ export interface RequestOptions {
 
 export interface OipClient {
   readonly endpoint: string;
+  /** The transport infer calls travel over. */
+  readonly protocol: 'rest' | 'grpc';
   readonly requestTimeoutMs: number;
   /** Headers sent with every request. */
   readonly headers: Record<string, string>;
@@ -42,6 +47,8 @@ export interface OipClient {
   /** POST /v2/models/{m}[/versions/{v}]/infer with a JSON body. */
   infer(body: unknown): Promise<OipReply>;
   inferPath(): string;
+  /** Ends the client's connections (the gRPC channel). */
+  close(): Promise<void>;
 }
 
 export interface ClientOptions {
@@ -83,11 +90,13 @@ export function createOipClient(options: ClientOptions): OipClient {
 
   return {
     endpoint,
+    protocol: 'rest',
     requestTimeoutMs: options.requestTimeoutMs,
     headers: { ...options.headers },
     request,
     infer: (body) => request(inferPath, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
     inferPath: () => inferPath,
+    close: async () => undefined,
   };
 }
 

@@ -2,7 +2,8 @@
  * The end-to-end suite: a prediction leaves the traces a production system needs. The reply
  * names the model version, the model's counters on the metrics route moved, and a feedback event
  * that references the prediction is accepted. Checks the server does not offer are skipped with
- * the reason, never failed.
+ * the reason, never failed; over gRPC that includes feedback (no such RPC) and metrics unless
+ * their HTTP URL is given.
  */
 import { randomUUID } from 'node:crypto';
 import { runCase, skippedSuite, suiteOf } from './case.js';
@@ -45,9 +46,11 @@ export async function runE2eSuite(ctx: SuiteContext, options: E2eOptions = {}): 
   const body = ctx.metadata || ctx.suite.functional ? referenceBody(ctx) : undefined;
   if (!body) return skippedSuite('e2e', 'the model metadata is unavailable and the suite has no golden example to send (see the protocol suite)');
   const started = ctx.clock.now();
-  const metricsUrl = options.metricsUrl ?? config.metricsPath;
+  const grpcTransport = ctx.client.protocol === 'grpc';
+  // Over gRPC the metrics live on the server's HTTP port, which only the user knows.
+  const metricsUrl = options.metricsUrl ?? (grpcTransport ? undefined : config.metricsPath);
   const id = `skein-testkit-${randomUUID()}`;
-  const before = await scrape(ctx, metricsUrl).catch(() => undefined);
+  const before = metricsUrl === undefined ? undefined : await scrape(ctx, metricsUrl).catch(() => undefined);
   let version: string | undefined;
   const cases: CaseResult[] = [
     await runCase(ctx.clock, 'the reply names the model, its version and the request id', async () => {
@@ -61,6 +64,7 @@ export async function runE2eSuite(ctx: SuiteContext, options: E2eOptions = {}): 
       return undefined;
     }),
     await runCase(ctx.clock, 'the model\'s counters on the metrics route moved', async () => {
+      if (metricsUrl === undefined) return { skip: 'over gRPC the metrics route is on the server\'s HTTP port: give it with --metrics-url' };
       if (before === undefined) return `GET ${metricsUrl} got no answer`;
       if (typeof before === 'string' || !(before instanceof Map)) return before;
       const after = await scrape(ctx, metricsUrl);
@@ -71,6 +75,7 @@ export async function runE2eSuite(ctx: SuiteContext, options: E2eOptions = {}): 
     }),
     await runCase(ctx.clock, 'a feedback event referencing the prediction is accepted', async () => {
       if (version === undefined) return { skip: 'no prediction to refer to' };
+      if (grpcTransport) return { skip: 'the OIP gRPC service has no feedback RPC' };
       const event = { prediction_id: id, model_name: ctx.model, model_version: version, event: 'skein_testkit', value: 1 };
       const reply = await ctx.client.request(config.feedbackPath, { body: JSON.stringify(event), headers: { 'content-type': 'application/json' } });
       if (reply.status === 404) return { skip: `the endpoint has no feedback route (POST ${config.feedbackPath} answered 404)` };

@@ -12,9 +12,9 @@ import { describeStatus, errorMessageOf, isTimeout, outputsOf, referenceBody, ty
 import type { CaseResult, SuiteResult } from './types.js';
 
 /** Names the kit invents; no real model should have them. */
-const UNKNOWN_INPUT = 'skein_testkit_unknown_input';
-const UNKNOWN_OUTPUT = 'skein_testkit_unknown_output';
-const UNKNOWN_MODEL = 'skein_testkit_no_such_model';
+export const UNKNOWN_INPUT = 'skein_testkit_unknown_input';
+export const UNKNOWN_OUTPUT = 'skein_testkit_unknown_output';
+export const UNKNOWN_MODEL = 'skein_testkit_no_such_model';
 
 const ELEMENT_BYTES: Record<string, number> = {
   BOOL: 1, UINT8: 1, INT8: 1, UINT16: 2, INT16: 2, FP16: 2, BF16: 2,
@@ -72,10 +72,36 @@ function expectClientError(reply: OipReply): string | undefined {
   return undefined;
 }
 
-export async function runErrorsSuite(ctx: SuiteContext): Promise<SuiteResult> {
+/** The valid request the suite starts from, or the reason the suite is skipped. */
+export function errorsStart(ctx: SuiteContext): InferBody | SuiteResult {
   if (!ctx.suite.errors.enabled) return skippedSuite('errors', 'disabled in the suite file (errors.enabled: false)');
   const valid = ctx.metadata || ctx.suite.functional ? referenceBody(ctx) : undefined;
-  if (!valid) return skippedSuite('errors', 'the model metadata is unavailable and the suite has no golden example to start from (see the protocol suite)');
+  return valid ?? skippedSuite('errors', 'the model metadata is unavailable and the suite has no golden example to start from (see the protocol suite)');
+}
+
+export interface ErrorCase {
+  /** What is wrong with the request. */
+  name: string;
+  /** What it must get, e.g. "gets a 4xx with an error message". */
+  expects: string;
+  /** Sends the bad request; a failure sentence, or undefined when it was refused properly. */
+  check: () => Promise<string | undefined>;
+}
+
+export async function runErrorsSuite(ctx: SuiteContext): Promise<SuiteResult> {
+  const valid = errorsStart(ctx);
+  if (!('inputs' in valid)) return valid;
+  const cases = badRequests(ctx, valid).map((bad) => ({
+    name: bad.name, expects: 'gets a 4xx with an error message', check: async () => expectClientError(await bad.send()),
+  }));
+  return runErrorCases(ctx, valid, cases);
+}
+
+/**
+ * A valid request, then each bad one, then the valid one again, which must get the same answer.
+ * The first timeout stops the suite: the cases left are reported, not sent.
+ */
+export async function runErrorCases(ctx: SuiteContext, valid: InferBody, bad: ErrorCase[]): Promise<SuiteResult> {
   const started = ctx.clock.now();
   const cases: CaseResult[] = [];
   let hung = false;
@@ -92,9 +118,9 @@ export async function runErrorsSuite(ctx: SuiteContext): Promise<SuiteResult> {
     before = await ctx.client.infer(valid);
     return before.status === 200 ? undefined : `answered ${describeStatus(before)}, expected 200`;
   })));
-  for (const bad of badRequests(ctx, valid)) {
-    if (hung) cases.push(skippedCase(bad.name, 'not sent: an earlier request timed out'));
-    else cases.push(await runCase(ctx.clock, `${bad.name} gets a 4xx with an error message`, guarded(async () => expectClientError(await bad.send()))));
+  for (const c of bad) {
+    if (hung) cases.push(skippedCase(c.name, 'not sent: an earlier request timed out'));
+    else cases.push(await runCase(ctx.clock, `${c.name} ${c.expects}`, guarded(c.check)));
   }
   const afterName = 'a valid request still gets the same answer afterwards';
   if (hung || before?.status !== 200) {

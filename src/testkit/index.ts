@@ -1,5 +1,5 @@
-export { runTests, DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS } from './run.js';
-export type { RunOptions } from './run.js';
+export { runTests, resolveEndpoint, DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS } from './run.js';
+export type { RunOptions, Protocol } from './run.js';
 export { loadSuite, parseSuite, defaultSuite, DEFAULT_LOAD, SUITE_LIMITS } from './suite.js';
 export type { Suite, SuiteFile, GoldenExample, ExpectedOutput, ComparedOutput, LoadConfig, LoadThresholds } from './suite.js';
 export { runOpenLoop } from './load.js';

@@ -144,10 +144,20 @@ export function errorMessageOf(body: unknown): string | undefined {
   return isObject(body) && typeof body.error === 'string' && body.error.trim() !== '' ? body.error : undefined;
 }
 
+/** gRPC status names by code, so describeStatus needs no gRPC library. */
+const grpcStatusNames = [
+  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE',
+  'DATA_LOSS', 'UNAUTHENTICATED',
+];
+
 /** A one-line description of a non-200 reply, without echoing what was sent. */
 export function describeStatus(reply: OipReply): string {
   const message = errorMessageOf(reply.body);
   const code = isObject(reply.body) && typeof reply.body.code === 'string' ? ` ${reply.body.code}` : '';
+  if (reply.grpcCode !== undefined) {
+    return `gRPC ${grpcStatusNames[reply.grpcCode] ?? 'status'} (${reply.grpcCode})${code}${message ? `: ${message.slice(0, 200)}` : ''}`;
+  }
   return `HTTP ${reply.status}${code}${message ? `: ${message.slice(0, 200)}` : ''}`;
 }
 

@@ -6,10 +6,13 @@
 import { ServingError } from '../errors/index.js';
 import { systemClock, type Clock } from '../util/index.js';
 import { skippedSuite } from './case.js';
-import { createOipClient } from './client.js';
+import { createOipClient, type OipClient } from './client.js';
 import { runE2eSuite } from './e2e.js';
 import { runErrorsSuite } from './errors.js';
 import { runFunctionalSuite } from './functional.js';
+import { createGrpcOipClient } from './grpc-client.js';
+import { runGrpcErrorsSuite } from './grpc-errors.js';
+import { runGrpcProtocolSuite } from './grpc-protocol.js';
 import { runLoadSuite } from './load.js';
 import { runProtocolSuite } from './protocol.js';
 import type { SuiteContext } from './requests.js';
@@ -20,9 +23,13 @@ import { SUITE_NAMES, type LoadProgress, type Report, type SuiteName, type Suite
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export const MAX_REQUEST_TIMEOUT_MS = 600_000;
 
+export type Protocol = 'rest' | 'grpc';
+
 export interface RunOptions {
-  /** Base URL of the OIP REST endpoint, e.g. http://localhost:8000. */
+  /** REST: the base URL, e.g. http://localhost:8000. gRPC: grpc://host:port (or host:port with protocol 'grpc'). */
   endpoint: string;
+  /** The transport; default rest, or grpc when the endpoint is a grpc:// URL. */
+  protocol?: Protocol;
   /** The model to test; defaults to the suite file's `model`. */
   model?: string;
   /** A version number or label; absent = the server's default version. */
@@ -42,16 +49,36 @@ export interface RunOptions {
   onLoadProgress?: (progress: LoadProgress) => void;
 }
 
-function checkOptions(options: RunOptions, suite: Suite): { model: string; requestTimeoutMs: number } {
+type Target = { protocol: 'rest'; url: string } | { protocol: 'grpc'; address: string };
+
+/** The endpoint and protocol options as one transport and address. */
+export function resolveEndpoint(endpoint: string, protocol?: Protocol): Target {
+  if (protocol !== undefined && protocol !== 'rest' && protocol !== 'grpc') {
+    throw new ServingError('INVALID_CONFIG', 'protocol: must be rest or grpc');
+  }
+  const grpcUrl = /^grpc:\/\//i.test(endpoint);
+  if (grpcUrl && protocol === 'rest') throw new ServingError('INVALID_CONFIG', 'endpoint: a grpc:// URL needs protocol grpc; give an http(s) URL for rest');
+  if (grpcUrl || protocol === 'grpc') {
+    const address = endpoint.replace(/^grpc:\/\//i, '').replace(/\/+$/, '');
+    if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/.test(address)) {
+      throw new ServingError('INVALID_CONFIG', 'endpoint: for gRPC give grpc://host:port (or host:port), such as grpc://localhost:8001');
+    }
+    return { protocol: 'grpc', address };
+  }
   let url: URL;
   try {
-    url = new URL(options.endpoint);
+    url = new URL(endpoint);
   } catch {
     throw new ServingError('INVALID_CONFIG', 'endpoint: give an http(s) URL such as http://localhost:8000');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ServingError('INVALID_CONFIG', 'endpoint: only http and https URLs are supported');
+    throw new ServingError('INVALID_CONFIG', 'endpoint: only http, https and grpc URLs are supported');
   }
+  return { protocol: 'rest', url: endpoint };
+}
+
+function checkOptions(options: RunOptions, suite: Suite): { model: string; requestTimeoutMs: number; target: Target } {
+  const target = resolveEndpoint(options.endpoint, options.protocol);
   const model = options.model ?? suite.model;
   if (!model) throw new ServingError('INVALID_CONFIG', 'model: name the model to test (--model, or `model` in the suite file)');
   const requestTimeoutMs = options.requestTimeoutMs ?? suite.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -61,31 +88,41 @@ function checkOptions(options: RunOptions, suite: Suite): { model: string; reque
   for (const name of options.skip ?? []) {
     if (!SUITE_NAMES.includes(name)) throw new ServingError('INVALID_CONFIG', `skip: unknown suite; the suites are ${SUITE_NAMES.join(', ')}`);
   }
-  return { model, requestTimeoutMs };
+  return { model, requestTimeoutMs, target };
 }
 
 export async function runTests(options: RunOptions): Promise<Report> {
   const suite = options.suite ?? defaultSuite();
-  const { model, requestTimeoutMs } = checkOptions(options, suite);
+  const { model, requestTimeoutMs, target } = checkOptions(options, suite);
   const version = options.version ?? suite.version;
   const clock = options.clock ?? systemClock;
   const startedAt = new Date().toISOString();
   const started = clock.now();
-  const client = createOipClient({
-    endpoint: options.endpoint, model, requestTimeoutMs,
-    ...(version ? { version } : {}), ...(options.headers ? { headers: options.headers } : {}),
-  });
+  const common = { model, requestTimeoutMs, ...(version ? { version } : {}), ...(options.headers ? { headers: options.headers } : {}) };
+  const client: OipClient = target.protocol === 'grpc'
+    ? createGrpcOipClient({ address: target.address, ...common })
+    : createOipClient({ endpoint: target.url, ...common });
   const ctx: SuiteContext = {
     client, model, suite, clock,
     ...(version ? { version } : {}), ...(options.onLoadProgress ? { onLoadProgress: options.onLoadProgress } : {}),
   };
+  try {
+    return await runSuites(ctx, options, startedAt, started);
+  } finally {
+    await client.close();
+  }
+}
+
+async function runSuites(ctx: SuiteContext, options: RunOptions, startedAt: string, started: number): Promise<Report> {
+  const { client, clock, model, version } = ctx;
+  const grpc = client.protocol === 'grpc';
   options.onSuiteStart?.('protocol');
-  const protocol = await runProtocolSuite(ctx);
+  const protocol = await (grpc ? runGrpcProtocolSuite(ctx) : runProtocolSuite(ctx));
   if (protocol.metadata) ctx.metadata = protocol.metadata;
   const runners: Array<[SuiteName, () => Promise<SuiteResult>]> = [
     ['functional', () => runFunctionalSuite(ctx)],
     ['statistical', () => runStatisticalSuite(ctx)],
-    ['errors', () => runErrorsSuite(ctx)],
+    ['errors', () => (grpc ? runGrpcErrorsSuite(ctx) : runErrorsSuite(ctx))],
     ['load', () => runLoadSuite(ctx)],
     ['e2e', () => runE2eSuite(ctx, options.metricsUrl ? { metricsUrl: options.metricsUrl } : {})],
   ];
