@@ -133,21 +133,26 @@ export class VersionEntry {
   private async maybeEnableInline(loaded: LoadedModel): Promise<void> {
     const limitUs = this.config.runtime.inlineMaxUs;
     if (limitUs === 0 || !loaded.enableInline || !loaded.runInline) return;
-    await this.timeRuns(loaded, 15);
+    await this.timeRuns(loaded, 15, limitUs);
     if (this.meanInferUs === undefined || this.meanInferUs >= limitUs) return;
     await loaded.enableInline();
     this.inline = true;
   }
 
-  /** Times `count` single-row runs after warmup; the median seeds the mean (first runs are cold). */
-  private async timeRuns(loaded: LoadedModel, count: number): Promise<void> {
+  /**
+   * Times up to `count` single-row runs after warmup; the median seeds the mean (first runs are
+   * cold). A model far slower than the limit stops after one run: its extra runs would only churn
+   * memory during loads.
+   */
+  private async timeRuns(loaded: LoadedModel, count: number, limitUs: number): Promise<void> {
     const samples: number[] = [];
     for (let i = 0; i < count; i++) {
       const { timings } = await loaded.run(0, loaded.signature.inputs.map((spec) => zeroTensor(spec, 1)));
       samples.push(timings.inferNs / 1000);
+      if (i === 0 && samples[0]! > 4 * limitUs) break;
     }
     samples.sort((a, b) => a - b);
-    this.meanInferUs = samples[Math.floor(count / 2)];
+    this.meanInferUs = samples[Math.floor(samples.length / 2)];
   }
 
   private observeInfer(inferNs: number): void {
