@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const bytes = mlpModel();
   await writeModel(repo, MODEL, 1, bytes);
   log(`model file ${fixed(mb(bytes.byteLength))} MB`);
-  const server = await startTestServer(repo, { modelControlMode: 'explicit' });
+  const server = await startTestServer(repo, { modelControlMode: 'explicit', insecureModelControl: true });
   const samples: Sample[] = [];
   const planted: number[][] = [];
   const failedInfers: number[] = [];

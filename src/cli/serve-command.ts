@@ -19,6 +19,7 @@ export function serveCommand(): Command {
     .option('--grpc-port <port>', 'gRPC port (0 = any free port, -1 = no gRPC)', int, 8001)
     .addOption(new Option('--model-control-mode <mode>', 'none: load all at start; poll: follow the repository; explicit: load/unload by API').choices(['none', 'poll', 'explicit']).default('none'))
     .option('--repository-poll-interval-ms <ms>', 'poll mode: rescan interval', int, 5000)
+    .option('--insecure-model-control', 'allow explicit mode without --auth (load/unload open to anyone who can reach the port)')
     .option('--load-model <name...>', 'explicit mode: models to load at start (* = all)')
     .addOption(new Option('--version-swap <mode>', 'availability: new version ready before the old leaves; resource: unload first').choices(['availability', 'resource']).default('availability'))
     .option('--max-body-bytes <n>', 'largest request body, after decompression', int, 64 * 1024 * 1024)
@@ -55,6 +56,7 @@ export function serveCommand(): Command {
         modelControlMode: opts.modelControlMode,
         repositoryPollIntervalMs: opts.repositoryPollIntervalMs,
         loadModels: opts.loadModel ?? [],
+        insecureModelControl: Boolean(opts.insecureModelControl),
         versionSwap: opts.versionSwap,
         maxBodyBytes: opts.maxBodyBytes,
         maxJsonDepth: opts.maxJsonDepth,

@@ -70,4 +70,15 @@ describe('server options', () => {
     assert.throws(() => parseServerConfig({ modelRepository: '/m', batchTimeout: 5 }), /unsupported batchTimeout, use maxQueueDelayMs instead/);
     assert.throws(() => parseServerConfig({ modelRepository: '/m', maxBodyBytes: 10 }), /maxBodyBytes/);
   });
+
+  test('explicit model control fails closed: it needs --auth, or --insecure-model-control said out loud', () => {
+    assert.throws(() => parseServerConfig({ modelRepository: '/m', modelControlMode: 'explicit' }), /needs? an admin credential/);
+    assert.equal(parseServerConfig({ modelRepository: '/m', modelControlMode: 'explicit', insecureModelControl: true }).modelControlMode, 'explicit');
+    const withAuth = parseServerConfig({
+      modelRepository: '/m',
+      modelControlMode: 'explicit',
+      auth: { enabled: true, apiKeys: [{ id: 'ops', sha256: 'a'.repeat(64), scopes: ['admin'] }] },
+    });
+    assert.equal(withAuth.auth.enabled, true);
+  });
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { availableParallelism } from 'node:os';
 import { parseWith } from './format.js';
+import { ServingError } from '../errors/index.js';
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -51,6 +52,11 @@ export const ServerConfigSchema = z.strictObject({
   host: z.string().default('0.0.0.0'),
   modelControlMode: z.enum(['none', 'poll', 'explicit']).default('none'),
   repositoryPollIntervalMs: int(50, 3_600_000).default(5000),
+  /**
+   * Explicit mode opens load/unload, which need an admin credential: without --auth the server
+   * refuses to start unless this is set (a local, trusted machine only).
+   */
+  insecureModelControl: z.boolean().default(false),
   /** Explicit mode: models loaded at start (`*` = all). */
   loadModels: z.array(z.string()).default([]),
   /** availability: new version ready before the old leaves (2× memory); resource: unload first. */
@@ -81,5 +87,13 @@ export const ServerConfigSchema = z.strictObject({
 export type ServerConfig = z.output<typeof ServerConfigSchema>;
 
 export function parseServerConfig(raw: Record<string, unknown>): ServerConfig {
-  return parseWith(ServerConfigSchema, raw, 'server options');
+  const config = parseWith(ServerConfigSchema, raw, 'server options');
+  // The model control API must never be open by accident: it fails closed.
+  if (config.modelControlMode === 'explicit' && !config.auth.enabled && !config.insecureModelControl) {
+    throw new ServingError(
+      'INVALID_CONFIG',
+      'server options: --model-control-mode explicit opens load/unload, which need an admin credential; turn on --auth, or pass --insecure-model-control on a trusted machine',
+    );
+  }
+  return config;
 }

@@ -90,7 +90,7 @@ describe('explicit mode: load and unload by API', () => {
     const repo = await tempRepo();
     await writeModel(repo, 'a', 1, addModel(1));
     await writeModel(repo, 'b', 1, addModel(2));
-    server = await startTestServer(repo, { modelControlMode: 'explicit', loadModels: ['a'] });
+    server = await startTestServer(repo, { modelControlMode: 'explicit', insecureModelControl: true, loadModels: ['a'] });
   });
   after(() => server.close());
 

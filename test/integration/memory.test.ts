@@ -8,7 +8,7 @@ test('memory levels off over 200 load/unload cycles (sessions are released)', as
   const repo = await tempRepo();
   // 1.6 MB of weights per session, two sessions per load: a leak of the sessions would add ~640 MB.
   await writeModel(repo, 'm', 1, slowModel(1));
-  const server = await startTestServer(repo, { modelControlMode: 'explicit' });
+  const server = await startTestServer(repo, { modelControlMode: 'explicit', insecureModelControl: true });
   try {
     const rss: number[] = [];
     for (let i = 0; i < 200; i++) {

@@ -78,7 +78,7 @@ describe('model names that try to leave the repository (scenario 17)', () => {
   before(async () => {
     const repo = await tempRepo();
     await writeModel(repo, 'good', 1, addModel(1));
-    server = await startTestServer(repo, { modelControlMode: 'explicit', loadModels: ['*'] });
+    server = await startTestServer(repo, { modelControlMode: 'explicit', insecureModelControl: true, loadModels: ['*'] });
     grpc = connectGrpc(server.grpcPort);
   });
   after(async () => {
@@ -164,7 +164,7 @@ describe('symlinks that lead out of the repository (scenario 17)', () => {
     await writeModel(repo, 'linked_config', 1, addModel(2));
     await symlink(join(outside, 'config.yaml'), join(repo, 'linked_config', 'config.yaml'));
     await atimeWatch.arm(canaries);
-    server = await startTestServer(repo, { modelControlMode: 'explicit', loadModels: ['*'] });
+    server = await startTestServer(repo, { modelControlMode: 'explicit', insecureModelControl: true, loadModels: ['*'] });
     grpc = connectGrpc(server.grpcPort);
   });
   after(async () => {

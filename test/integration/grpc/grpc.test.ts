@@ -33,7 +33,7 @@ describe('the gRPC server answers every OIP RPC like the REST server', () => {
     await writeModel(repo, 'add', 1, addModel(1));
     await writeModel(repo, 'slow', 1, slowModel(40), 'maxBatchSize: 1\nruntime:\n  instances: 1\n');
     await writeModel(repo, 'wine', 1, await readFile(new URL('wine_two_inputs.onnx', FIXTURES)));
-    server = await startTestServer(repo, { modelControlMode: 'explicit', loadModels: ['*'] });
+    server = await startTestServer(repo, { modelControlMode: 'explicit', insecureModelControl: true, loadModels: ['*'] });
     ({ grpc, client } = await startGrpc(server));
   });
   after(async () => {
