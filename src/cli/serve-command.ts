@@ -32,6 +32,8 @@ export function serveCommand(): Command {
     .option('--shutdown-grace-ms <ms>', 'after SIGTERM, time to answer queued and running requests', int, 30_000)
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
     .option('--predictions <url>', 'serve published prediction sets of this store at /v2/predictions (sqlite://path, postgres://…, redis://…)')
+    .option('--payload-log-sample-rate <rate>', 'log a redacted preview of this share (0–1) of requests; off by default', Number)
+    .option('--payload-log-model <model=rate...>', 'per-model payload-log sample rates, e.g. purchase=0.01')
     .option('--redact-field <path...>', 'extra log fields to redact (pino paths, e.g. "*.email")')
     .option('--auth', 'require a credential (API key or token) on every route but health')
     .option('--api-keys-file <file>', 'YAML/JSON list of {id, sha256, scopes, notAfter?} (see skein keys new)')
@@ -73,6 +75,13 @@ export function serveCommand(): Command {
         raw.grpcPort = opts.grpcPort;
         if (opts.predictions !== undefined) raw.predictions = opts.predictions;
         raw.redactFields = opts.redactField ?? [];
+        if (opts.payloadLogSampleRate !== undefined || opts.payloadLogModel !== undefined) {
+          const modelSampleRates = Object.fromEntries(((opts.payloadLogModel as string[] | undefined) ?? []).map((pair) => {
+            const at = pair.lastIndexOf('=');
+            return [pair.slice(0, at), Number(pair.slice(at + 1))];
+          }));
+          raw.payloadLog = { enabled: true, sampleRate: opts.payloadLogSampleRate ?? 0, modelSampleRates };
+        }
         raw.auth = await authFromFlags(opts);
         if (opts.tlsCertFile || opts.tlsKeyFile) {
           raw.tls = {
