@@ -1,7 +1,5 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,23 +8,16 @@ import { parse as parseYaml } from 'yaml';
 import { buildRepository } from '../../examples/yarnit/repository.js';
 import { DEFAULT_LOAD, defaultSuite, parseSuite, runTests, type Report, type SuiteName } from '../../src/testkit/index.js';
 import { startFaultyServer, type Fault } from '../helpers/faulty-servers.js';
+import { skein } from '../helpers/cli.js';
 import { startTestServer, tempRepo, type TestServer } from '../helpers/server.js';
 
 const YARNIT = new URL('../../examples/yarnit/', import.meta.url).pathname;
-const TEST_COMMAND = new URL('../../src/cli/test-command.ts', import.meta.url).href;
 const BODY_LIMIT_BYTES = 1024 * 1024;
 
-/** Runs `skein test` in a child process (the command is mounted the way src/cli/main.ts does). */
+/** Runs `skein test …` in a child process. */
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const script = `import { Command } from 'commander'; import { testCommand } from '${TEST_COMMAND}';
-    await new Command('skein').addCommand(testCommand()).parseAsync(process.argv.slice(1), { from: 'user' });`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, '--', 'test', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const [code] = await once(child, 'exit') as [number];
-  return { code, stdout, stderr };
+  const r = await skein(['test', ...args]);
+  return { ...r, code: r.code ?? -1 };
 }
 
 const failedSuites = (r: Report): SuiteName[] => r.suites.filter((s) => s.status === 'failed').map((s) => s.name);

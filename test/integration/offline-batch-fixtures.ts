@@ -4,7 +4,6 @@
  * PLAIN encoding, uncompressed, one row group, REQUIRED columns), enough for hyparquet to read.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { PURCHASE_FEATURES } from '../../examples/yarnit/features.js';
 import { pairsCsv, PAIRS_MAPPING, yarnitPairs, type YarnitPair } from '../../examples/yarnit/pairs.js';
@@ -151,19 +150,7 @@ export async function writeParquet(path: string, rows: readonly YarnitRow[]): Pr
   ]));
 }
 
-export interface CliResult { code: number | null; stdout: string; stderr: string }
-
-/** Runs the batch CLI as a child process (real process, real worker threads). */
-export function skein(args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+export { skein, type CliResult } from '../helpers/cli.js';
 
 export async function scanAll(store: PredictionStore, set: string, runId: string): Promise<Map<string, ChunkRow['value']>> {
   const out = new Map<string, ChunkRow['value']>();
