@@ -81,7 +81,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       throw new ServingError('SHUTTING_DOWN', 'the server is shutting down; retry on another replica');
     }
   });
-  if (options.guard !== undefined) installAuth(app, options.guard);
+  // A disabled guard allows everything: no hook, so open servers pay nothing per request.
+  if (options.guard?.enabled) installAuth(app, options.guard);
   app.addHook('preClose', async () => {
     closing = true;
   });
