@@ -48,13 +48,31 @@ export async function decompressBody(encoding: Encoding, body: Buffer, maxBodyBy
  */
 export function registerBodyParser(app: FastifyInstance, maxBodyBytes: number): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, async (request: FastifyRequest, body: Buffer) =>
-    decompressBody(encodingOf(request.headers['content-encoding']), body, maxBodyBytes),
-  );
+  // Callback style, not async: an identity body (the common case) passes through in the same
+  // tick, without a promise per request.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request: FastifyRequest, body: Buffer, done) => {
+    let encoding: Encoding;
+    try {
+      encoding = encodingOf(request.headers['content-encoding']);
+    } catch (err) {
+      done(err as Error, undefined);
+      return;
+    }
+    if (encoding === 'identity') {
+      done(null, body);
+      return;
+    }
+    decompressBody(encoding, body, maxBodyBytes).then((out) => done(null, out), (err: Error) => done(err, undefined));
+  });
   // Refuse an unknown encoding before the body is read, not after buffering it.
-  app.addHook('preParsing', async (request, _reply, payload) => {
-    encodingOf(request.headers['content-encoding']);
-    return payload;
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    try {
+      encodingOf(request.headers['content-encoding']);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    done(null, payload);
   });
 }
 

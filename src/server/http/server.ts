@@ -74,12 +74,15 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     },
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback style: no promise per request on the hot path.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     // Health answers during a drain so probes see ready=false rather than a refused request.
     if (closing && !request.url.startsWith('/v2/health/')) {
-      throw new ServingError('SHUTTING_DOWN', 'the server is shutting down; retry on another replica');
+      done(new ServingError('SHUTTING_DOWN', 'the server is shutting down; retry on another replica'));
+      return;
     }
+    done();
   });
   // A disabled guard allows everything: no hook, so open servers pay nothing per request.
   if (options.guard?.enabled) installAuth(app, options.guard);
