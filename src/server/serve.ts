@@ -100,6 +100,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     limits: { maxMessageBytes: config.maxBodyBytes, maxTensorElements: config.maxTensorElements, maxInputs: config.maxInputs },
     modelControl: config.modelControlMode === 'explicit',
     ...(tls ? { credentials: grpcJs.ServerCredentials.createSsl(tls.grpc.rootCerts, tls.grpc.keyCertPairs, tls.grpc.checkClientCertificate) } : {}),
+    ...(lookup ? { lookup } : {}),
   });
   await manager.start();
   const { port } = await http.listen(config.httpPort, config.host);

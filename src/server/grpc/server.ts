@@ -2,8 +2,10 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Guard } from '../../auth/index.js';
 import { ServingError } from '../../errors/index.js';
+import type { LookupService } from '../../offline/index.js';
 import type { InferenceService } from '../../serving/index.js';
 import { healthCheck, inferenceRpcs, type Rpc } from './handlers.js';
+import { addLookupService } from './lookup.js';
 import { loadGrpcDefinitions } from './proto.js';
 import { credentialsOf, toGrpcStatus } from './status.js';
 
@@ -23,6 +25,8 @@ export interface GrpcServerOptions {
   modelControl: boolean;
   /** TLS credentials; default insecure (plaintext HTTP/2). */
   credentials?: grpc.ServerCredentials;
+  /** When given, skein.offline.PredictionLookup is served beside the inference service. */
+  lookup?: LookupService;
 }
 
 export interface GrpcServer {
@@ -75,6 +79,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
       call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'Health/Watch is not implemented; poll Health/Check' });
     },
   });
+  if (options.lookup) addLookupService(server, options.lookup, guard, logger);
 
   return {
     listen(port, host = '127.0.0.1') {
