@@ -34,6 +34,7 @@ export function serveCommand(): Command {
     .option('--predictions <url>', 'serve published prediction sets of this store at /v2/predictions (sqlite://path, postgres://…, redis://…)')
     .option('--payload-log-sample-rate <rate>', 'log a redacted preview of this share (0–1) of requests; off by default', Number)
     .option('--payload-log-model <model=rate...>', 'per-model payload-log sample rates, e.g. purchase=0.01')
+    .option('--log-requests', 'log one line per HTTP request (method, URL, status, time)')
     .option('--redact-field <path...>', 'extra log fields to redact (pino paths, e.g. "*.email")')
     .option('--auth', 'require a credential (API key or token) on every route but health')
     .option('--api-keys-file <file>', 'YAML/JSON list of {id, sha256, scopes, notAfter?} (see skein keys new)')
@@ -75,6 +76,7 @@ export function serveCommand(): Command {
         raw.grpcPort = opts.grpcPort;
         if (opts.predictions !== undefined) raw.predictions = opts.predictions;
         raw.redactFields = opts.redactField ?? [];
+        raw.logRequests = Boolean(opts.logRequests);
         if (opts.payloadLogSampleRate !== undefined || opts.payloadLogModel !== undefined) {
           const modelSampleRates = Object.fromEntries(((opts.payloadLogModel as string[] | undefined) ?? []).map((pair) => {
             const at = pair.lastIndexOf('=');

@@ -72,6 +72,8 @@ export const ServerConfigSchema = z.strictObject({
   intraOpThreads: int(1, 64).default(1),
   /** After SIGTERM, how long to finish queued and in-flight requests before exiting. */
   shutdownGraceMs: int(0, 3_600_000).default(30_000),
+  /** One log line per HTTP request (method, URL, status, time); off by default: at thousands of requests per second it costs more than the model. */
+  logRequests: z.boolean().default(false),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** gRPC port (OIP v2 GRPCInferenceService and grpc.health.v1); -1 turns gRPC off. */
   grpcPort: int(-1, 65_535).default(8001),

@@ -73,6 +73,7 @@ describe('no e-mail, card number or bearer token reaches a log or an error (scen
     const memory = memoryLogger();
     logs = memory.text;
     server = await startTestServer(repo, {
+      logRequests: true,
       auth: { enabled: true, apiKeys: [{ id: 'privacy-test', sha256: key.sha256, scopes: ['infer:*'] }] },
       payloadLog: { enabled: true, sampleRate: 1 },
     }, { logger: memory.logger });
@@ -174,7 +175,7 @@ describe('payload logging off (the default)', () => {
     const repo = await tempRepo();
     await writeModel(repo, 'text', 1, identityModel('BYTES'));
     const memory = memoryLogger();
-    const server = await startTestServer(repo, {}, { logger: memory.logger });
+    const server = await startTestServer(repo, { logRequests: true }, { logger: memory.logger });
     try {
       for (let i = 0; i < 20; i++) {
         const res = await fetch(`${server.url}/v2/models/text/infer`, {

@@ -43,7 +43,7 @@ export interface LookupHttpServerOptions {
   lookup: LookupService;
   metrics: { contentType: string; render(): Promise<string> };
   logger: Logger;
-  limits: LookupRouteLimits & { maxBodyBytes: number; requestTimeoutMs: number };
+  limits: LookupRouteLimits & { maxBodyBytes: number; requestTimeoutMs: number; logRequests?: boolean };
 }
 
 export interface LookupHttpServer {
@@ -63,6 +63,7 @@ export function createLookupHttpServer(options: LookupHttpServerOptions): Lookup
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: limits.maxBodyBytes,
     requestTimeout: limits.requestTimeoutMs,
+    disableRequestLogging: limits.logRequests !== true,
     return503OnClosing: false,
     routerOptions: { maxParamLength: MAX_KEY_PARAM_LENGTH },
     requestIdHeader: false,

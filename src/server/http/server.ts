@@ -22,6 +22,8 @@ export interface HttpLimits {
   maxInputs: number;
   /** Time allowed to receive a whole request (node's requestTimeout); past it node answers 408. */
   requestTimeoutMs: number;
+  /** fastify's per-request log lines ("incoming request", "request completed"). */
+  logRequests?: boolean;
 }
 
 export interface HttpServerOptions {
@@ -63,6 +65,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: limits.maxBodyBytes,
     requestTimeout: limits.requestTimeoutMs,
+    disableRequestLogging: limits.logRequests !== true,
     // Our own closing check below answers with a coded body instead of fastify's.
     return503OnClosing: false,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
