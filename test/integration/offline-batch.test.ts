@@ -7,7 +7,11 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
+import { Redis } from 'ioredis';
 import { buildRepository } from '../../examples/yarnit/repository.js';
+
+const pgClient = pg.Client;
 import { createPredictionStore } from '../../src/offline/store/index.js';
 import type { PredictionStore } from '../../src/offline/types.js';
 import { postJson, startTestServer } from '../helpers/server.js';
@@ -66,6 +70,33 @@ describe('skein batch on the yarnit example', () => {
     } finally {
       await server.close();
     }
+  });
+
+  test('the same job into PostgreSQL and Redis (one URL changed) writes the same values as into SQLite', async () => {
+    const csv = ['--input', join(dir, 'pairs.csv'), '--mapping', join(dir, 'mapping.yaml'), '--range', 'probability:0:1'];
+    const reference = await scanAll(store, 'purchase', 'csv-run');
+    const tag = `b${process.pid}`;
+    for (const url of [`postgres://postgres@127.0.0.1:5432/test?schema=skein_${tag}`, `redis://127.0.0.1:6379/?prefix=skein-${tag}`]) {
+      const args = base.map((a) => (a === dbUrl ? url : a));
+      const r = await skein([...args, ...csv, '--run', 'shared-run']);
+      assert.equal(r.code, 0, r.stderr);
+      const other = await createPredictionStore(url);
+      try {
+        assert.equal((await other.getRun('purchase', 'shared-run'))?.status, 'passed');
+        assert.deepEqual(await scanAll(other, 'purchase', 'shared-run'), reference, url.split(':')[0]);
+      } finally {
+        await other.close();
+      }
+    }
+    // Leave the shared servers as they were.
+    const pg = new pgClient({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
+    await pg.connect();
+    await pg.query(`DROP SCHEMA IF EXISTS skein_${tag} CASCADE`);
+    await pg.end();
+    const redis = new Redis('redis://127.0.0.1:6379');
+    const keys = await redis.keys(`skein-${tag}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
   });
 
   test('reads JSONL (a JSON-array column named after the input) and Parquet to the same values', async () => {
