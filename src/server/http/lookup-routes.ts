@@ -1,10 +1,10 @@
-import Fastify from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ServingError } from '../../errors/index.js';
 import type { LookupService } from '../../offline/index.js';
-import { parseJsonObject, registerBodyParser } from './body.js';
-import { logError, sendError, toWireError } from './errors.js';
+import { createBaseApp, registerMetricsRoute } from './app.js';
+import { parseJsonObject } from './body.js';
+import { sendError } from './errors.js';
 import { checkModelName } from './names.js';
 
 export interface LookupRouteLimits {
@@ -58,52 +58,14 @@ const MAX_KEY_PARAM_LENGTH = 256 * 4 * 3;
 /** `skein lookup`: health, lookups and /metrics only, with the main server's error mapping. */
 export function createLookupHttpServer(options: LookupHttpServerOptions): LookupHttpServer {
   const { limits } = options;
-  let closing = false;
-  const app = Fastify({
-    loggerInstance: options.logger as FastifyBaseLogger,
-    bodyLimit: limits.maxBodyBytes,
-    requestTimeout: limits.requestTimeoutMs,
-    disableRequestLogging: limits.logRequests !== true,
-    return503OnClosing: false,
-    routerOptions: { maxParamLength: MAX_KEY_PARAM_LENGTH },
-    requestIdHeader: false,
-    frameworkErrors: (err, request, reply) => {
-      const error = toWireError(err, limits.maxBodyBytes);
-      logError(request.log, err, error);
-      void sendError(reply, error);
-    },
-  });
-  registerBodyParser(app, limits.maxBodyBytes);
-  app.setErrorHandler((err, request, reply) => {
-    const error = toWireError(err, limits.maxBodyBytes);
-    logError(request.log, err, error);
-    return sendError(reply, error);
-  });
-  app.setNotFoundHandler((_request, reply) =>
-    sendError(reply, new ServingError('ROUTE_NOT_FOUND', 'no route for this method and path; see docs/offline.md')),
-  );
-  app.addHook('onClose', async () => {
-    closing = true;
-  });
+  const base = createBaseApp({ logger: options.logger, limits, maxParamLength: MAX_KEY_PARAM_LENGTH, docsPage: 'docs/offline.md' });
+  const { app } = base;
   app.get('/v2/health/live', async () => ({ live: true }));
   app.get('/v2/health/ready', async (_request, reply) => {
-    if (!closing) return { ready: true };
+    if (!base.isClosing()) return { ready: true };
     return sendError(reply, new ServingError('SHUTTING_DOWN', 'the server is shutting down'), { ready: false });
   });
   registerLookupRoutes(app, options.lookup, limits);
-  app.get('/metrics', async (_request, reply) => reply.header('content-type', options.metrics.contentType).send(await options.metrics.render()));
-
-  return {
-    app,
-    async listen(port, host = '127.0.0.1') {
-      await app.listen({ port, host });
-      const address = app.server.address();
-      if (address === null || typeof address === 'string') throw new Error('server has no TCP address after listen');
-      return { port: address.port };
-    },
-    async close() {
-      closing = true;
-      await app.close();
-    },
-  };
+  registerMetricsRoute(app, options.metrics);
+  return { app, listen: base.listen, close: base.close };
 }

@@ -1,5 +1,4 @@
-import Fastify from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Guard, TlsMaterial } from '../../auth/index.js';
 import type { LookupService } from '../../offline/index.js';
@@ -7,8 +6,7 @@ import { registerLookupRoutes } from './lookup-routes.js';
 import { ServingError } from '../../errors/index.js';
 import type { InferenceService } from '../../serving/index.js';
 import { installAuth } from './auth-hook.js';
-import { registerBodyParser } from './body.js';
-import { logError, sendError, toWireError } from './errors.js';
+import { createBaseApp, registerMetricsRoute } from './app.js';
 import { registerInferRoute } from './infer-route.js';
 import { registerModelRoutes } from './model-routes.js';
 import { MAX_PARAM_LENGTH } from './names.js';
@@ -58,30 +56,20 @@ export interface HttpServer {
 /** The OIP v2 REST server (plus Triton's repository, config and statistics extensions). */
 export function createHttpServer(options: HttpServerOptions): HttpServer {
   const { service, metrics, limits } = options;
-  let closing = false;
-
-  const app = Fastify({
+  const base = createBaseApp({
+    logger: options.logger,
+    limits,
+    maxParamLength: MAX_PARAM_LENGTH,
+    docsPage: 'docs/rest-api.md',
     ...(options.https ? { https: options.https } : {}),
-    loggerInstance: options.logger as FastifyBaseLogger,
-    bodyLimit: limits.maxBodyBytes,
-    requestTimeout: limits.requestTimeoutMs,
-    disableRequestLogging: limits.logRequests !== true,
-    // Our own closing check below answers with a coded body instead of fastify's.
-    return503OnClosing: false,
-    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-    requestIdHeader: false,
-    frameworkErrors: (err, request, reply) => {
-      const error = toWireError(err, limits.maxBodyBytes);
-      logError(request.log, err, error);
-      void sendError(reply, error);
-    },
   });
+  const { app } = base;
 
   // Callback style: no promise per request on the hot path.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     // Health answers during a drain so probes see ready=false rather than a refused request.
-    if (closing && !request.url.startsWith('/v2/health/')) {
+    if (base.isClosing() && !request.url.startsWith('/v2/health/')) {
       done(new ServingError('SHUTTING_DOWN', 'the server is shutting down; retry on another replica'));
       return;
     }
@@ -89,40 +77,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   });
   // A disabled guard allows everything: no hook, so open servers pay nothing per request.
   if (options.guard?.enabled) installAuth(app, options.guard);
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-
-  registerBodyParser(app, limits.maxBodyBytes);
-  app.setErrorHandler((err, request, reply) => {
-    const error = toWireError(err, limits.maxBodyBytes);
-    logError(request.log, err, error);
-    return sendError(reply, error);
-  });
-  app.setNotFoundHandler((_request, reply) =>
-    sendError(reply, new ServingError('ROUTE_NOT_FOUND', 'no route for this method and path; see docs/rest-api.md')),
-  );
 
   registerModelRoutes(app, service);
   registerInferRoute(app, service, limits);
   registerRepositoryRoutes(app, { service, modelControl: options.modelControl, maxJsonDepth: limits.maxJsonDepth });
   if (options.lookup) registerLookupRoutes(app, options.lookup, { maxJsonDepth: limits.maxJsonDepth });
-  app.get('/metrics', async (_request, reply) => {
-    const text = await metrics.render();
-    return reply.header('content-type', metrics.contentType).send(text);
-  });
+  registerMetricsRoute(app, metrics);
 
-  return {
-    app,
-    async listen(port, host = '127.0.0.1') {
-      await app.listen({ port, host });
-      const address = app.server.address();
-      if (address === null || typeof address === 'string') throw new Error('server has no TCP address after listen');
-      return { port: address.port };
-    },
-    async close() {
-      closing = true;
-      await app.close();
-    },
-  };
+  return { app, listen: base.listen, close: base.close };
 }
