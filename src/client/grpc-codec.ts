@@ -1,6 +1,6 @@
 import {
   allocateTensorData, decodeBinaryTensor, decodeTensorHeader, encodeBinaryTensor,
-  CONTENTS_FIELD_OF, type ContentsField, type DataType, type Tensor, type TensorData, type TensorLimits,
+  CONTENTS_FIELD_OF, encodeInferParameters, type ContentsField, type DataType, type Tensor, type TensorData, type TensorLimits,
 } from '../tensor/index.js';
 import type { ModelMetadata, ParameterValue } from '../serving/types.js';
 import { toTensor } from './tensors.js';
@@ -69,20 +69,10 @@ export function encodeInferRequest(model: string, o: InferOptions): object {
   if (o.version !== undefined) request.model_version = o.version;
   if (o.id !== undefined) request.id = o.id;
   if (o.outputs) request.outputs = o.outputs.map((name) => ({ name }));
-  if (o.parameters) request.parameters = encodeParameters(o.parameters);
+  if (o.parameters) request.parameters = encodeInferParameters(o.parameters);
   return request;
 }
 
-function encodeParameters(parameters: Record<string, ParameterValue>): Record<string, object> {
-  const out: Record<string, object> = {};
-  for (const [key, value] of Object.entries(parameters)) {
-    if (typeof value === 'boolean') out[key] = { bool_param: value };
-    else if (typeof value === 'string') out[key] = { string_param: value };
-    else if (Number.isSafeInteger(value)) out[key] = { int64_param: value };
-    else out[key] = { double_param: value };
-  }
-  return out;
-}
 
 /**
  * ModelInferResponse → InferResult. Skein and Triton answer in raw_output_contents; KServe

@@ -1,5 +1,8 @@
 import type { DataType } from './types.js';
 
+/** One InferParameter as sent (oneof; spec §2.1). */
+export type WireParameterOut = { bool_param: boolean } | { string_param: string } | { int64_param: number } | { double_param: number };
+
 /** The typed fields of the OIP gRPC InferTensorContents message (spec §2.1). */
 export type ContentsField =
   | 'bool_contents' | 'int_contents' | 'int64_contents' | 'uint_contents'
@@ -17,3 +20,18 @@ export const CONTENTS_FIELD_OF: Readonly<Record<DataType, ContentsField | undefi
   BYTES: 'bytes_contents',
   FP16: undefined, BF16: undefined,
 };
+
+/**
+ * Request or response parameters → InferParameter messages: booleans, strings, safe integers as
+ * int64, other numbers as double.
+ */
+export function encodeInferParameters(parameters: Readonly<Record<string, string | number | boolean>>): Record<string, WireParameterOut> {
+  const out: Record<string, WireParameterOut> = {};
+  for (const [key, value] of Object.entries(parameters)) {
+    if (typeof value === 'boolean') out[key] = { bool_param: value };
+    else if (typeof value === 'string') out[key] = { string_param: value };
+    else if (Number.isSafeInteger(value)) out[key] = { int64_param: value };
+    else out[key] = { double_param: value };
+  }
+  return out;
+}

@@ -8,5 +8,5 @@ export { decodeBinaryTensor, encodeBinaryTensor, binaryByteSize } from './binary
 export { validateInputs, validateRequestedOutputs, batchKeyOf } from './validate.js';
 export type { ValidateOptions } from './validate.js';
 export { concatBatch, splitBatch } from './batch.js';
-export { CONTENTS_FIELD_OF } from './grpc-contents.js';
-export type { ContentsField } from './grpc-contents.js';
+export { CONTENTS_FIELD_OF, encodeInferParameters } from './grpc-contents.js';
+export type { ContentsField, WireParameterOut } from './grpc-contents.js';

@@ -1,9 +1,9 @@
 import { ServingError } from '../../errors/index.js';
-import { decodeBinaryTensor, encodeBinaryTensor, quoteName, type Tensor } from '../../tensor/index.js';
+import { decodeBinaryTensor, encodeBinaryTensor, encodeInferParameters, quoteName, type Tensor } from '../../tensor/index.js';
 import type { InferRequest, InferResponse, ParameterValue, RequestedOutput } from '../../serving/index.js';
 import { decodeTypedTensor, hasContents } from './contents.js';
 import type {
-  WireInferRequest, WireInferResponse, WireInputTensor, WireOutgoingParameter, WireParameters,
+  WireInferRequest, WireInferResponse, WireInputTensor, WireParameters,
 } from './wire.js';
 
 /** Bounds applied while decoding ModelInfer, the same as REST's. */
@@ -126,18 +126,8 @@ export function encodeModelInfer(request: InferRequest, response: InferResponse)
   const id = request.id ?? response.id;
   if (id !== undefined) reply.id = id;
   if (response.parameters !== undefined && Object.keys(response.parameters).length > 0) {
-    reply.parameters = encodeParameters(response.parameters);
+    reply.parameters = encodeInferParameters(response.parameters);
   }
   return reply;
 }
 
-function encodeParameters(parameters: Parameters): Record<string, WireOutgoingParameter> {
-  const out: Record<string, WireOutgoingParameter> = {};
-  for (const [key, value] of Object.entries(parameters)) {
-    if (typeof value === 'boolean') out[key] = { bool_param: value };
-    else if (typeof value === 'string') out[key] = { string_param: value };
-    else if (Number.isSafeInteger(value)) out[key] = { int64_param: value };
-    else out[key] = { double_param: value };
-  }
-  return out;
-}
