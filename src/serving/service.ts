@@ -3,6 +3,7 @@ import { ServingError, isServingError, type ErrorCode } from '../errors/index.js
 import type { ModelManager, VersionEntry } from '../repository/index.js';
 import { batchKeyOf, validateInputs, validateRequestedOutputs } from '../tensor/index.js';
 import type { Clock } from '../util/index.js';
+import { queueTimeoutMs } from './timeout.js';
 import type {
   IndexEntry, InferRequest, InferResponse, InferenceService, ModelMetadata, ModelStatistics, ServerMetadata,
 } from './types.js';
@@ -23,8 +24,6 @@ export interface ManagedService extends InferenceService {
   readonly draining: boolean;
 }
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /** Triton's failure reasons for nv_inference_request_failure. */
 function failureReason(code: ErrorCode): string {
   if (code === 'QUEUE_FULL' || code === 'DEADLINE_EXCEEDED' || code === 'SHUTTING_DOWN') return 'REJECTED';
@@ -44,11 +43,7 @@ export function createInferenceService(o: ServiceOptions): ManagedService {
     const batcher = entry.batcher;
     if (!batcher) throw new ServingError('MODEL_NOT_READY', `model '${entry.model}' version ${entry.version} is not ready`);
     const rows = entry.maxBatchSize > 0 ? (inputs[0]?.shape[0] ?? 1) : 1;
-    const defaultMs = entry.config.batching.defaultTimeoutMs;
-    // A request may shorten the model's queue timeout, never extend it.
-    const asked = req.timeoutMs !== undefined && req.timeoutMs > 0 ? (defaultMs > 0 ? Math.min(req.timeoutMs, defaultMs) : req.timeoutMs) : defaultMs;
-    // Timers cannot wait longer than 2^31−1 ms (Node fires them at once); such a timeout means "none".
-    const timeoutMs = asked > MAX_TIMER_MS ? 0 : asked;
+    const timeoutMs = queueTimeoutMs(req, entry.config.batching.defaultTimeoutMs);
     const outputs = await batcher.submit({
       input: { inputs },
       rows,

@@ -55,7 +55,7 @@ export function inferenceRpcs(ctx: HandlerContext): Record<string, Rpc> {
       action: (r: WireInferRequest) => ({ kind: 'infer', model: r.model_name ?? '' }),
       run: async (r: WireInferRequest, call) => {
         const request = decodeModelInfer(r, ctx.limits);
-        const timeoutMs = withDeadline(request.timeoutMs, remainingDeadlineMs(call.getDeadline()));
+        const timeoutMs = deadlineTimeoutMs(remainingDeadlineMs(call.getDeadline()));
         if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;
         return encodeModelInfer(request, await service.infer(request));
       },
@@ -65,15 +65,16 @@ export function inferenceRpcs(ctx: HandlerContext): Record<string, Rpc> {
 }
 
 /**
- * The request waits no longer than the client will: the shorter of its `timeout` parameter and
- * the call's remaining deadline, so work queued past the client's deadline is never run.
+ * The request waits no longer than the client will: the call's remaining deadline becomes the
+ * request's own limit (the service takes the shorter of it and any `timeout` parameter), so work
+ * queued past the client's deadline is never run.
  */
-function withDeadline(timeoutMs: number | undefined, remainingMs: number | undefined): number | undefined {
-  if (remainingMs === undefined) return timeoutMs;
+function deadlineTimeoutMs(remainingMs: number | undefined): number | undefined {
+  if (remainingMs === undefined) return undefined;
   if (remainingMs <= 0) {
     throw new ServingError('DEADLINE_EXCEEDED', 'the call deadline passed before the request was queued; it was not run');
   }
-  return timeoutMs === undefined ? remainingMs : Math.min(timeoutMs, remainingMs);
+  return remainingMs;
 }
 
 function repositoryRpcs(ctx: HandlerContext): Record<string, Rpc> {

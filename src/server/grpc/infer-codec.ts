@@ -17,7 +17,7 @@ type Parameters = Record<string, ParameterValue>;
 /**
  * ModelInferRequest → InferRequest. Inputs come either all as `raw_input_contents` (one entry
  * per input, the REST binary layout) or all as typed `contents`; mixing the two is refused, as
- * the protocol requires. The `timeout` parameter (µs) becomes timeoutMs, exactly as in REST.
+ * the protocol requires. Parameters pass through; the service reads Triton's `timeout` (µs), as for REST.
  */
 export function decodeModelInfer(message: WireInferRequest, limits: InferLimits): InferRequest {
   const { inputs: wireInputs, raw_input_contents: raw } = message;
@@ -29,12 +29,7 @@ export function decodeModelInfer(message: WireInferRequest, limits: InferLimits)
   const request: InferRequest = { model: message.model_name ?? '', inputs: decodeInputs(wireInputs, raw, limits) };
   if (message.model_version) request.version = message.model_version;
   if (message.id) request.id = message.id;
-  if (parameters !== undefined) {
-    request.parameters = parameters;
-    // Triton's `timeout` parameter is in microseconds; non-positive means "use the default".
-    const timeoutUs = parameters.timeout;
-    if (typeof timeoutUs === 'number' && timeoutUs > 0) request.timeoutMs = timeoutUs / 1000;
-  }
+  if (parameters !== undefined) request.parameters = parameters;
   if (outputs !== undefined) request.outputs = outputs;
   return request;
 }

@@ -38,7 +38,7 @@ function f32Bytes(...values: number[]): Uint8Array {
 const fp32Input = { name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2] };
 
 describe('decodeInferRequest', () => {
-  test('decodes a JSON request with id, parameters, outputs and a Triton timeout in microseconds', () => {
+  test('decodes a JSON request with id, parameters (the timeout passed on for the service) and outputs', () => {
     const req = decodeInferRequest(
       jsonBody({
         id: 'r-1',
@@ -49,17 +49,10 @@ describe('decodeInferRequest', () => {
       undefined, limits, noSignature,
     );
     assert.equal(req.id, 'r-1');
-    assert.equal(req.timeoutMs, 250);
+    assert.deepEqual(req.parameters, { timeout: 250000, priority: 1, tag: 'a', binary_data_output: false });
     assert.deepEqual(req.outputs, [{ name: 'y', parameters: { binary_data: true } }, { name: 'z' }]);
     assert.deepEqual(req.inputs[0], { name: 'x', datatype: 'FP32', shape: [1, 2], data: Float32Array.from([1, 2]) });
     assert.deepEqual(req.inputs[1]!.data, ['a', 'é']);
-  });
-
-  test('leaves timeoutMs unset when the timeout parameter is zero, negative or not a number', () => {
-    for (const timeout of [0, -5, '100']) {
-      const req = decodeInferRequest(jsonBody({ parameters: { timeout }, inputs: [fp32Input] }), undefined, limits, noSignature);
-      assert.equal(req.timeoutMs, undefined);
-    }
   });
 
   test('takes binary inputs from the bytes after the JSON header in order, mixed with JSON inputs', () => {

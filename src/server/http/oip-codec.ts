@@ -96,12 +96,7 @@ export function decodeInferRequest(
   const inputs = decodeInputs(rawInputs, binary, limits);
   const request: DecodedInfer = { inputs };
   if (doc.id !== undefined) request.id = doc.id;
-  if (parameters !== undefined) {
-    request.parameters = parameters;
-    // Triton's `timeout` parameter is in microseconds; non-positive means "use the default".
-    const timeoutUs = parameters.timeout;
-    if (typeof timeoutUs === 'number' && timeoutUs > 0) request.timeoutMs = timeoutUs / 1000;
-  }
+  if (parameters !== undefined) request.parameters = parameters;
   if (outputs !== undefined) request.outputs = outputs;
   return request;
 }
