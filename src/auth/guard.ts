@@ -100,5 +100,8 @@ export function authorize(principal: Principal, action: Action): void {
     case 'admin':
       if (principal.scopes.includes('admin')) return;
       throw new ServingError('FORBIDDEN', 'insufficient scope for admin: needs admin');
+    case 'feedback':
+      if (principal.scopes.includes('feedback') || principal.scopes.includes('admin')) return;
+      throw new ServingError('FORBIDDEN', 'insufficient scope for feedback: needs feedback or admin');
   }
 }

@@ -8,7 +8,8 @@
  *   health   — no credential ever (liveness/readiness probes, grpc.health.v1)
  *   metadata — any valid credential (server metadata, model metadata/ready/config/stats, metrics)
  *   infer    — `infer:<model>` or `infer:*`
- *   admin    — `admin` (repository index/load/unload)
+ *   admin    — `admin` (repository index/load/unload, labels, rollout commands)
+ *   feedback — `feedback` or `admin` (POST /v2/feedback: events about past predictions)
  * `admin` does not imply `infer`: an operator key cannot read predictions unless it also carries
  * an infer scope. With auth disabled, check() allows everything (the local quick start).
  *
@@ -20,7 +21,8 @@ export type Action =
   | { kind: 'health' }
   | { kind: 'metadata'; model?: string }
   | { kind: 'infer'; model: string }
-  | { kind: 'admin' };
+  | { kind: 'admin' }
+  | { kind: 'feedback' };
 
 export interface Principal {
   /** A stable, non-secret id of the credential (`key:<id>` or `token:<sub>`), safe to log. */

@@ -31,6 +31,8 @@ export function serveCommand(): Command {
     .option('--intra-op-threads <n>', 'ONNX intra-op threads per session', int, 1)
     .option('--shutdown-grace-ms <ms>', 'after SIGTERM, time to answer queued and running requests', int, 30_000)
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
+    .option('--traffic <file>', 'traffic.yaml: experiments, canary rollouts, shadows, cascades, fallbacks (docs/traffic.md)')
+    .option('--traffic-state <url>', 'traffic state (predictions for feedback, KPI counts, rollouts, labels): a SQLite path or redis://host:port (default .skein/traffic.sqlite)')
     .option('--predictions <url>', 'serve published prediction sets of this store at /v2/predictions (sqlite://path, postgres://…, redis://…)')
     .option('--payload-log-sample-rate <rate>', 'log a redacted preview of this share (0–1) of requests; off by default', Number)
     .option('--payload-log-model <model=rate...>', 'per-model payload-log sample rates, e.g. purchase=0.01')
@@ -75,6 +77,8 @@ export function serveCommand(): Command {
       try {
         raw.grpcPort = opts.grpcPort;
         if (opts.predictions !== undefined) raw.predictions = opts.predictions;
+        if (opts.traffic !== undefined) raw.traffic = opts.traffic;
+        if (opts.trafficState !== undefined) raw.trafficState = opts.trafficState;
         raw.redactFields = opts.redactField ?? [];
         raw.logRequests = Boolean(opts.logRequests);
         if (opts.payloadLogSampleRate !== undefined || opts.payloadLogModel !== undefined) {

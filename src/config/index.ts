@@ -2,4 +2,4 @@ export { ModelConfigSchema, parseModelConfig, defaultModelConfig, DEFAULT_MAX_BA
 export type { ModelConfig, VersionPolicy } from './model-config.js';
 export { ServerConfigSchema, parseServerConfig } from './server-config.js';
 export type { ServerConfig } from './server-config.js';
-export { deepFreeze } from './format.js';
+export { deepFreeze, parseWith, configError } from './format.js';

@@ -84,6 +84,10 @@ export const ServerConfigSchema = z.strictObject({
   /** A prediction store URL (sqlite://, postgres://, redis://) whose published sets are served at /v2/predictions. */
   predictions: z.string().min(1).optional(),
   payloadLog: PayloadLogSchema.default({ enabled: false, sampleRate: 0, modelSampleRates: {}, maxPreviewValues: 8 }),
+  /** traffic.yaml: experiments, canary rollouts, shadows, cascades, fallbacks (docs/traffic.md). */
+  traffic: z.string().min(1).optional(),
+  /** Where traffic state lives (predictions for feedback, KPI counts, rollouts, labels): a SQLite path or redis://. */
+  trafficState: z.string().min(1).default('.skein/traffic.sqlite'),
 });
 
 export type ServerConfig = z.output<typeof ServerConfigSchema>;

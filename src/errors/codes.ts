@@ -82,6 +82,18 @@ export const ERROR_TABLE = {
   RUN_NOT_WRITABLE: { http: 409, grpc: 'FAILED_PRECONDITION', meaning: 'The run is complete and takes no more chunks. Start a new run id.' },
   INPUT_INVALID: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'A batch job’s input file is corrupt; the message gives the line or row.' },
   STORE_UNAVAILABLE: { http: 503, grpc: 'UNAVAILABLE', meaning: 'The prediction store stayed unreachable through every retry. Nothing was published; resume the job with the same --run.' },
+  // Traffic: labels, experiments, rollouts, feedback
+  LABEL_TARGET_NOT_READY: { http: 409, grpc: 'FAILED_PRECONDITION', meaning: 'A label may point only at a loaded, ready version. Load the version first, then move the label.' },
+  EXPERIMENT_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', meaning: 'No experiment of that name is declared in the traffic config. See GET /v2/experiments.' },
+  ROLLOUT_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', meaning: 'The model has no canary rollout declared in the traffic config. See GET /v2/rollouts.' },
+  ROLLOUT_CONFLICT: { http: 409, grpc: 'FAILED_PRECONDITION', meaning: 'The rollout is not in a state that allows this action (for example promoting a rolled-back rollout). Read its state, then restart it.' },
+  PREDICTION_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', meaning: 'Feedback names a prediction id this server never issued, or one older than the prediction retention. Send the prediction_id from the reply’s parameters.' },
+  INVALID_FEEDBACK: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'A feedback event is malformed (unknown type, missing prediction_id, negative value); the message names the event and field. Nothing of the batch was counted.' },
+  CIRCUIT_OPEN: { http: 503, grpc: 'UNAVAILABLE', meaning: 'The version failed repeatedly and its circuit breaker is open; no fallback was configured or every fallback failed. Retry after Retry-After.' },
+  // Features
+  FEATURES_NOT_CONFIGURED: { http: 400, grpc: 'FAILED_PRECONDITION', meaning: 'Raw-field requests need a feature set beside the model version (features.json). Send OIP tensors instead, or publish the version with its feature set.' },
+  INVALID_RAW_INPUT: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'A raw field is missing, of the wrong type or too long; the message names the field and what the feature set expects.' },
+  INVALID_FEATURE_DEFINITION: { http: 400, grpc: 'INVALID_ARGUMENT', meaning: 'A feature definition is invalid (duplicate name, unknown source or transform, bad parameter); the message names the feature.' },
   // Runtime
   INFERENCE_FAILED: { http: 500, grpc: 'INTERNAL', meaning: 'The runtime raised an error while running the model. The server keeps serving.' },
   INTERNAL: { http: 500, grpc: 'INTERNAL', meaning: 'A bug in Skein. Please report it with the log line that carries the same request id.' },

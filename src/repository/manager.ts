@@ -46,6 +46,8 @@ export class ModelManager {
   private pollTimer: TimerHandle | undefined;
   private polling = false;
   private closed = false;
+  /** Labels moved at run time (traffic area); they win over config.yaml labels. */
+  private readonly labelOverrides = new Map<string, Map<string, number>>();
 
   constructor(private readonly o: ManagerOptions) {}
 
@@ -283,7 +285,7 @@ export class ModelManager {
     let number: number;
     if (/^[0-9]+$/.test(version)) number = Number(version);
     else {
-      const target = s.config.labels[version];
+      const target = this.labelTarget(model, version);
       if (target === undefined) throw new ServingError('VERSION_NOT_FOUND', `model '${model}' has no label '${version}'`);
       number = target;
     }
@@ -292,6 +294,37 @@ export class ModelManager {
       throw new ServingError('VERSION_NOT_FOUND', `model '${model}' has no ready version ${version === String(number) ? number : `${number} (label '${version}')`}`);
     }
     return e;
+  }
+
+  /** The version a label names now: a run-time override, else config.yaml; undefined = no such label. */
+  labelTarget(model: string, label: string): number | undefined {
+    const override = this.labelOverrides.get(model)?.get(label);
+    if (override !== undefined) return override;
+    return this.models.get(model)?.config.labels[label];
+  }
+
+  /** Every label of a model and the version it names (overrides applied). */
+  labelsOf(model: string): Record<string, number> {
+    const s = this.models.get(model);
+    if (!s) throw new ServingError('MODEL_NOT_FOUND', `unknown model '${model}'`);
+    return { ...s.config.labels, ...Object.fromEntries(this.labelOverrides.get(model) ?? []) };
+  }
+
+  /**
+   * Points a label at a version, atomically (one map write between requests): requests resolve
+   * either the old or the new target, never neither. Only a ready version may be named.
+   */
+  setLabel(model: string, label: string, version: number): void {
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(label)) throw new ServingError('INVALID_MODEL_NAME', 'labels must match [A-Za-z_][A-Za-z0-9_]*');
+    const s = this.models.get(model);
+    if (!s) throw new ServingError('MODEL_NOT_FOUND', `unknown model '${model}'`);
+    const e = s.versions.get(version);
+    if (!e || e.state !== 'ready') {
+      throw new ServingError('LABEL_TARGET_NOT_READY', `model '${model}' version ${version} is not loaded and ready; label '${label}' still names ${this.labelTarget(model, label) ?? 'nothing'}`);
+    }
+    let m = this.labelOverrides.get(model);
+    if (!m) this.labelOverrides.set(model, (m = new Map()));
+    m.set(label, version);
   }
 
   config(model: string): ModelConfig {
@@ -328,7 +361,7 @@ export class ModelManager {
         continue;
       }
       for (const e of [...s.versions.values()].sort((a, b) => a.version - b.version)) {
-        const labels = Object.entries(s.config.labels).filter(([, v]) => v === e.version).map(([k]) => k);
+        const labels = Object.entries(this.labelsOf(name)).filter(([, v]) => v === e.version).map(([k]) => k);
         out.push({
           name,
           version: e.versionLabel,

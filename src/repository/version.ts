@@ -95,8 +95,11 @@ export class VersionEntry {
   async activate(loaded: LoadedModel): Promise<void> {
     this.loaded = loaded;
     this.maxBatchSize = inferMaxBatchSize(loaded.signature, this.config);
-    if (this.config.warmup.enabled) await this.warmup(loaded);
-    await this.maybeEnableInline(loaded);
+    // With warmup off nothing runs before traffic, not even the timing runs inline mode needs.
+    if (this.config.warmup.enabled) {
+      await this.warmup(loaded);
+      await this.maybeEnableInline(loaded);
+    }
     const free = Array.from({ length: loaded.instances }, (_, i) => i);
     const m = this.m;
     this.batcher = createBatcher<WorkInput, Tensor[]>(

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { ServingError } from '../errors/index.js';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/index.js';
 import { ServingMetrics, createLogger } from '../monitoring/index.js';
@@ -12,10 +13,13 @@ import { createGuard, loadTls } from '../auth/index.js';
 import { createPayloadLogger } from '../privacy/index.js';
 import { createLookupService, createPredictionStore } from '../offline/index.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
+import { createTraffic, createTrafficState, parseTrafficConfig, type Traffic } from '../traffic/index.js';
 import { createGrpcServer, type GrpcServer } from './grpc/index.js';
 
 export interface RunningServer {
   service: ManagedService;
+  /** Present when the server runs with a traffic config. */
+  traffic: Traffic | undefined;
   manager: ModelManager;
   metrics: ServingMetrics;
   http: HttpServer;
@@ -76,9 +80,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     repositoryRoot: root,
   });
   const payloadLog = config.payloadLog.enabled ? createPayloadLogger({ logger, options: config.payloadLog }) : undefined;
-  const service = createInferenceService({
+  const core = createInferenceService({
     manager, logger, clock, platform: runtime.platform, serverVersion: packageVersion(), ...(payloadLog ? { payloadLog } : {}),
   });
+  // Traffic rules wrap the core: transports call the wrapped service and never decide anything.
+  const traffic = config.traffic ? await startTrafficLayer(config.traffic, config.trafficState, { core, manager, metrics, logger, clock }) : undefined;
+  const service = traffic?.service ?? core;
   // Offline predictions beside live models: a lookup that misses answers the set's default.
   const predictionStore = config.predictions ? await createPredictionStore(config.predictions) : undefined;
   const lookup = predictionStore ? createLookupService({ store: predictionStore, clock, registry: metrics.registry }) : undefined;
@@ -92,6 +99,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     guard,
     ...(tls ? { https: tls.https } : {}),
     ...(lookup ? { lookup } : {}),
+    ...(traffic ? { traffic } : {}),
   });
   const grpc = config.grpcPort < 0 ? undefined : createGrpcServer({
     service,
@@ -103,6 +111,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     ...(lookup ? { lookup } : {}),
   });
   await manager.start();
+  await traffic?.start();
   const { port } = await http.listen(config.httpPort, config.host);
   const grpcPort = grpc ? (await grpc.listen(config.grpcPort, config.host)).port : -1;
   logger.info({ port, grpcPort, tls: Boolean(tls), auth: guard.enabled, models: manager.modelNames() }, 'skein is serving');
@@ -120,11 +129,43 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       await Promise.all([http.close(), grpc?.close()]);
       await lookup?.close();
       await predictionStore?.close();
+      await traffic?.close();
       await runtime.close();
       logger.info({ drained }, 'skein stopped');
       return drained;
     })();
     return stopping;
   };
-  return { service, manager, metrics, http, grpc, logger, httpPort: port, grpcPort, shutdown };
+  return { service, traffic, manager, metrics, http, grpc, logger, httpPort: port, grpcPort, shutdown };
+}
+
+interface TrafficDeps {
+  core: ManagedService;
+  manager: ModelManager;
+  metrics: ServingMetrics;
+  logger: Logger;
+  clock: Clock;
+}
+
+/** Reads traffic.yaml and opens the traffic state store; both fail before anything listens. */
+async function startTrafficLayer(file: string, stateUrl: string, d: TrafficDeps): Promise<Traffic> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ServingError('INVALID_CONFIG', `cannot read the traffic config ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const config = parseTrafficConfig(text, file);
+  if (!/^rediss?:\/\//.test(stateUrl) && stateUrl !== ':memory:') mkdirSync(dirname(resolve(stateUrl.replace(/^sqlite:\/\//, ''))), { recursive: true });
+  // redis://host:port/db?prefix=name: — the prefix separates deployments sharing one Redis.
+  let url = stateUrl;
+  let keyPrefix: string | undefined;
+  if (/^rediss?:\/\//.test(stateUrl)) {
+    const u = new URL(stateUrl);
+    keyPrefix = u.searchParams.get('prefix') ?? undefined;
+    u.searchParams.delete('prefix');
+    url = u.toString();
+  }
+  const store = createTrafficState({ url, ...(keyPrefix !== undefined ? { keyPrefix } : {}) });
+  return createTraffic({ config, core: d.core, versions: d.manager, store, registry: d.metrics.registry, logger: d.logger, clock: d.clock });
 }

@@ -141,7 +141,7 @@ export function createInferenceService(o: ServiceOptions): ManagedService {
         maxBatchSize: entry.maxBatchSize,
         batching: config.batching,
         versionPolicy: config.versionPolicy,
-        labels: manager.config(model).labels,
+        labels: manager.labelsOf(model),
         warmup: config.warmup,
         runtime: { instances: entry.loaded?.instances, intraOpThreads: config.runtime.intraOpThreads, inlineMaxUs: config.runtime.inlineMaxUs, inline: entry.inlineEnabled },
         loadTimeoutMs: config.loadTimeoutMs,

@@ -22,6 +22,8 @@ export interface InferRequest {
   outputs?: RequestedOutput[];
   /** How long the request may wait before it runs; absent = the model's default timeout. */
   timeoutMs?: number;
+  /** The authenticated caller's non-secret id (`key:<id>`, `token:<sub>`); absent without auth. */
+  principal?: string;
 }
 
 export interface InferResponse {

@@ -106,3 +106,23 @@ export function slowModel(work: number): Uint8Array {
 export function brokenModelBytes(): Uint8Array {
   return new TextEncoder().encode('this is not an ONNX model\n');
 }
+
+/**
+ * FP32 `x` [batch,4] → `y`, but every run fails inside onnxruntime (a Gather index computed from
+ * the input is far out of range), so loading works and inference answers INFERENCE_FAILED.
+ * Zero-filled warmup fails too: serve it with `warmup: {enabled: false}`.
+ */
+export function failingModel(): Uint8Array {
+  return createGraphBuilder({ name: 'failing' })
+    .input('x', 'FP32', ['batch', 4])
+    .initializer('table', 'FP32', [2], [0, 0])
+    .initializer('far', 'FP32', [], [1000])
+    .node('ReduceSum', ['x'], ['s'], { keepdims: 0 })
+    .node('Abs', ['s'], ['a'])
+    .node('Add', ['a', 'far'], ['f'])
+    .node('Cast', ['f'], ['i'], { to: 7 })
+    .node('Gather', ['table', 'i'], ['g'])
+    .node('Add', ['x', 'g'], ['y'])
+    .output('y', 'FP32', ['batch', 4])
+    .toBytes();
+}

@@ -14,7 +14,8 @@ import type * as grpc from '@grpc/grpc-js';
  */
 export interface Rpc<Req = any, Res = unknown> {
   action(request: Req): Action;
-  run(request: Req, call: grpc.ServerUnaryCall<Req, Res>): Res | Promise<Res>;
+  /** principal: the authenticated caller's id, when auth is on. */
+  run(request: Req, call: grpc.ServerUnaryCall<Req, Res>, principal?: string): Res | Promise<Res>;
 }
 
 export interface HandlerContext {
@@ -53,8 +54,9 @@ export function inferenceRpcs(ctx: HandlerContext): Record<string, Rpc> {
     },
     ModelInfer: {
       action: (r: WireInferRequest) => ({ kind: 'infer', model: r.model_name ?? '' }),
-      run: async (r: WireInferRequest, call) => {
+      run: async (r: WireInferRequest, call, principal) => {
         const request = decodeModelInfer(r, ctx.limits);
+        if (principal !== undefined) request.principal = principal;
         const timeoutMs = deadlineTimeoutMs(remainingDeadlineMs(call.getDeadline()));
         if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;
         return encodeModelInfer(request, await service.infer(request));

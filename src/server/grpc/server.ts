@@ -57,8 +57,8 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
         if (closing && !duringClose) {
           throw new ServingError('SHUTTING_DOWN', 'the server is shutting down; retry on another replica');
         }
-        await guard.check(credentialsOf(call.metadata), rpc.action(call.request));
-        return rpc.run(call.request, call);
+        const principal = await guard.check(credentialsOf(call.metadata), rpc.action(call.request));
+        return rpc.run(call.request, call, principal?.id);
       };
       handle().then(
         (reply) => callback(null, reply),

@@ -1,6 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Action, Guard } from '../../auth/index.js';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller's id (`key:<id>`, `token:<sub>`), set by the auth hook. */
+    principal?: string;
+  }
+}
+
 const HEALTH_ROUTES: ReadonlySet<string> = new Set(['/v2/health/live', '/v2/health/ready']);
 const METADATA_ROUTES: ReadonlySet<string> = new Set(['/v2', '/v2/models', '/v2/models/stats', '/metrics']);
 
@@ -16,6 +23,9 @@ export function actionOf(request: FastifyRequest): Action {
   if (HEALTH_ROUTES.has(route)) return { kind: 'health' };
   if (METADATA_ROUTES.has(route)) return { kind: 'metadata' };
   if (route.startsWith('/v2/repository/')) return { kind: 'admin' };
+  if (route === '/v2/feedback' && request.method === 'POST') return { kind: 'feedback' };
+  // Experiment reports and rollout state are read like metadata; rollout commands are admin.
+  if ((route.startsWith('/v2/experiments') || route.startsWith('/v2/rollouts')) && (request.method === 'GET' || request.method === 'HEAD')) return { kind: 'metadata' };
   if (route.startsWith('/v2/models/:model')) {
     const model = (request.params as { model?: unknown }).model;
     if (typeof model !== 'string') return { kind: 'admin' };
@@ -36,9 +46,11 @@ export function actionOf(request: FastifyRequest): Action {
  */
 export function installAuth(app: FastifyInstance, guard: Guard): void {
   if (!guard.enabled) return;
+  app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (request) => {
     const { authorization } = request.headers;
     const apiKey = request.headers['x-api-key'];
-    await guard.check({ authorization, 'x-api-key': apiKey }, actionOf(request));
+    const principal = await guard.check({ authorization, 'x-api-key': apiKey }, actionOf(request));
+    if (principal) request.principal = principal.id;
   });
 }

@@ -16,7 +16,7 @@ export function registerInferRoute(app: FastifyInstance, service: InferenceServi
     const header = request.headers['inference-header-content-length'];
     const headerLength = Array.isArray(header) ? header.join(',') : header;
     const decoded = decodeInferRequest(body, headerLength, limits, () => service.modelMetadata(model, version));
-    const response = await service.infer({ ...decoded, model, version });
+    const response = await service.infer(request.principal === undefined ? { ...decoded, model, version } : { ...decoded, model, version, principal: request.principal });
     const encoded = encodeInferResponse(decoded, response);
     reply.header('content-type', encoded.contentType);
     if (encoded.headerLength !== undefined) {

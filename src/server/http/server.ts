@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { Guard, TlsMaterial } from '../../auth/index.js';
 import type { LookupService } from '../../offline/index.js';
 import { registerLookupRoutes } from './lookup-routes.js';
+import type { Traffic } from '../../traffic/index.js';
+import { registerTrafficRoutes } from './traffic-routes.js';
 import { ServingError } from '../../errors/index.js';
 import type { InferenceService } from '../../serving/index.js';
 import { installAuth } from './auth-hook.js';
@@ -39,6 +41,8 @@ export interface HttpServerOptions {
   https?: TlsMaterial['https'];
   /** Precomputed prediction lookups served beside live models (`skein serve --predictions`). */
   lookup?: LookupService;
+  /** Experiments, rollouts, feedback and label routes (`skein serve --traffic`). */
+  traffic?: Traffic;
 }
 
 export interface HttpServer {
@@ -82,6 +86,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   registerInferRoute(app, service, limits);
   registerRepositoryRoutes(app, { service, modelControl: options.modelControl, maxJsonDepth: limits.maxJsonDepth });
   if (options.lookup) registerLookupRoutes(app, options.lookup, { maxJsonDepth: limits.maxJsonDepth });
+  if (options.traffic) registerTrafficRoutes(app, options.traffic, { maxJsonDepth: limits.maxJsonDepth });
   registerMetricsRoute(app, metrics);
 
   return { app, listen: base.listen, close: base.close };

@@ -1,0 +1,15 @@
+export { createTraffic } from './layer.js';
+export type { Traffic, TrafficOptions, VersionDirectory, FeedbackResult, ExperimentSummary } from './layer.js';
+export { parseTrafficConfig, emptyTrafficConfig, TrafficConfigSchema } from './config.js';
+export type { TrafficConfig, ExperimentConfig, RolloutConfig, ShadowConfig, CascadeConfig, CascadeRule, FallbackConfig } from './config.js';
+export { createTrafficState } from './state/index.js';
+export type { TrafficStateStore, TrafficStateOptions, KpiCounts } from './state/index.js';
+export type { ExperimentReport } from './report.js';
+export type { RolloutView } from './rollout.js';
+export type { RolloutState, RolloutCommand } from './rollout-plan.js';
+export { unitPosition, chooseArm } from './assign.js';
+export { TrafficMetrics } from './metrics.js';
+export { rowConfidence, acceptedRows, rowPredictions, ruleKind, ruleThreshold, ruleOutputName, maxThreshold, withThreshold, numericRows } from './cascade-rule.js';
+export type { RuleKind } from './cascade-rule.js';
+export { tuneCascade, evaluateThresholds, candidateThresholds, DEFAULT_TABLE_ROWS, MAX_TABLE_ROWS } from './tune.js';
+export type { StagePredictions, TuneInput, TradeOffRow, TuneResult } from './tune.js';
