@@ -6,6 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { generateApiKey } from '../../src/auth/index.js';
+import { connectGrpc } from '../helpers/grpc-client.js';
 import { addModel, failingModel, slowModel, writeModel } from '../helpers/models.js';
 import { fp32Rows, getJson, postJson, startTestServer, tempRepo, until, type TestServer } from '../helpers/server.js';
 import type { InferRequest } from '../../src/serving/index.js';
@@ -457,5 +459,84 @@ rollouts:
       if (keys.length > 0) await redis.del(...keys);
       await redis.quit();
     }
+  });
+});
+
+describe('traffic over gRPC and with authentication', () => {
+  let server: TestServer;
+  const alice = generateApiKey();
+  const bob = generateApiKey();
+  const reporter = generateApiKey();
+
+  before(async () => {
+    const dir = await tempRepo('skein-traffic-auth-');
+    const repo = join(dir, 'repo');
+    for (const v of [1, 2]) await writeModel(repo, 'ab', v, addModel(v), ALL);
+    await writeModel(repo, 'backup', 1, failingModel(), NO_WARMUP);
+    await writeModel(repo, 'backup', 2, addModel(5));
+    await writeFile(join(dir, 'traffic.yaml'), `
+experiments:
+  - { name: keyed, model: ab, arms: [{ name: one, version: 1 }, { name: two, version: 2 }] }
+fallbacks:
+  - model: backup
+    chain: [{ version: 2 }]
+`);
+    server = await startTestServer(repo, {
+      traffic: join(dir, 'traffic.yaml'),
+      trafficState: ':memory:',
+      auth: {
+        enabled: true,
+        apiKeys: [
+          { id: 'alice', sha256: alice.sha256, scopes: ['infer:*'] },
+          { id: 'bob', sha256: bob.sha256, scopes: ['infer:*'] },
+          { id: 'reporter', sha256: reporter.sha256, scopes: ['feedback'] },
+        ],
+      },
+    });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  test('without a unit_id the authenticated principal is the unit: each caller stays on one arm', async () => {
+    for (const key of [alice.key, bob.key]) {
+      const arms = new Set<string>();
+      for (let i = 0; i < 10; i++) {
+        const res = await postJson(`${server.url}/v2/models/ab/infer`, fp32Rows([[1, 2, 3, 4]]), { 'x-api-key': key });
+        assert.equal(res.status, 200);
+        arms.add(res.body.parameters.arm);
+      }
+      assert.equal(arms.size, 1);
+    }
+  });
+
+  test('gRPC replies carry the experiment, arm and prediction id; feedback needs the feedback scope', async () => {
+    const client = connectGrpc(server.grpcPort);
+    try {
+      const reply = await client.call('ModelInfer', {
+        model_name: 'ab',
+        parameters: { unit_id: { string_param: 'grpc-unit' } },
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4], contents: { fp32_contents: [1, 2, 3, 4] } }],
+      }, { metadata: { 'x-api-key': alice.key } });
+      assert.equal(reply.parameters.experiment.string_param, 'keyed');
+      const arm = reply.parameters.arm.string_param;
+      assert.equal(reply.model_version, arm === 'one' ? '1' : '2');
+      const id = reply.parameters.prediction_id.string_param;
+      const denied = await postJson(`${server.url}/v2/feedback`, { prediction_id: id, type: 'click' }, { 'x-api-key': alice.key });
+      assert.equal(denied.status, 403);
+      const ok = await postJson(`${server.url}/v2/feedback`, { prediction_id: id, type: 'click' }, { 'x-api-key': reporter.key });
+      assert.deepEqual(ok.body, { counted: 1, duplicates: 0 });
+    } finally {
+      client.close();
+    }
+  });
+
+  test('a failing version falls back to another version of the model, and the reply says so', async () => {
+    const res = await postJson(`${server.url}/v2/models/backup/versions/1/infer`, fp32Rows([[1, 2, 3, 4]]), { 'x-api-key': bob.key });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.model_version, '2');
+    assert.deepEqual(res.body.outputs[0].data, [6, 7, 8, 9]);
+    assert.equal(res.body.parameters.fallback, true);
+    assert.equal(res.body.parameters.fallback_reason, 'INFERENCE_FAILED');
   });
 });
