@@ -46,6 +46,8 @@ export class SqlitePredictionStore implements LookupStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly nowMs: () => number;
+  private lookupOne: Database.Statement | undefined;
+  private lookupMany: Database.Statement | undefined;
 
   constructor(path: string, options: StoreOptions = {}) {
     this.db = new Database(path);
@@ -175,15 +177,25 @@ export class SqlitePredictionStore implements LookupStore {
     return (await this.lookupPublished(set, keys)).values;
   }
 
-  /** One statement reads the pointer and the values, so it sees one run whole. */
+  /**
+   * One statement reads the pointer and the values, so it sees one run whole. The statements are
+   * compiled once (preparing costs more than running them); one key takes an equality lookup.
+   */
   async lookupPublished(set: string, keys: readonly string[]): Promise<PublishedLookup> {
     for (const key of keys) checkKey(key);
-    const rows = this.db
-      .prepare(`SELECT p.published AS run_id, v.key AS key, v.value AS value FROM skein_pred_pointers p
+    if (keys.length === 1) {
+      this.lookupOne ??= this.db.prepare(`SELECT p.published AS run_id, v.value AS value FROM skein_pred_pointers p
+        LEFT JOIN skein_pred_values v ON v.set_name = p.set_name AND v.run_id = p.published AND v.key = ?
+        WHERE p.set_name = ?`);
+      const row = this.lookupOne.get(keys[0], set) as { run_id: string; value: string | null } | undefined;
+      if (row === undefined) throw setNotFound();
+      return { runId: row.run_id, values: [parseOrUndefined(row.value ?? undefined)] };
+    }
+    this.lookupMany ??= this.db.prepare(`SELECT p.published AS run_id, v.key AS key, v.value AS value FROM skein_pred_pointers p
         LEFT JOIN skein_pred_values v ON v.set_name = p.set_name AND v.run_id = p.published
           AND v.key IN (SELECT value FROM json_each(?))
-        WHERE p.set_name = ?`)
-      .all(JSON.stringify(keys), set) as { run_id: string; key: string | null; value: string | null }[];
+        WHERE p.set_name = ?`);
+    const rows = this.lookupMany.all(JSON.stringify(keys), set) as { run_id: string; key: string | null; value: string | null }[];
     const first = rows[0];
     if (first === undefined) throw setNotFound();
     const found = new Map<string, string>();
