@@ -10,6 +10,9 @@ export class LookupMetrics {
   readonly lookups: Counter<'set' | 'result'>;
   readonly duration: Histogram<'set'>;
   private readonly publishedAtMs = new Map<string, number>();
+  private readonly lastPublishedAt = new Map<string, string>();
+  /** Only sets that exist reach observe(), so this is bounded by the store's sets. */
+  private readonly bound = new Map<string, { hit: { inc(n: number): void }; def: { inc(n: number): void }; duration: { observe(s: number): void } }>();
 
   constructor(registry: Registry, wallClockMs: () => number) {
     const publishedAtMs = this.publishedAtMs;
@@ -38,16 +41,25 @@ export class LookupMetrics {
     }));
   }
 
-  /** Records which run a set serves, for the staleness gauge. */
+  /** Records which run a set serves, for the staleness gauge (parsed only when it changes). */
   serving(set: string, publishedAt: string | undefined): void {
-    const at = publishedAt === undefined ? Number.NaN : Date.parse(publishedAt);
-    if (Number.isFinite(at)) this.publishedAtMs.set(set, at);
+    if (publishedAt === undefined || this.lastPublishedAt.get(set) === publishedAt) return;
+    const at = Date.parse(publishedAt);
+    if (!Number.isFinite(at)) return;
+    this.lastPublishedAt.set(set, publishedAt);
+    this.publishedAtMs.set(set, at);
   }
 
   observe(set: string, hits: number, defaults: number, seconds: number): void {
-    if (hits > 0) this.lookups.inc({ set, result: 'hit' }, hits);
-    if (defaults > 0) this.lookups.inc({ set, result: 'default' }, defaults);
-    this.duration.observe({ set }, seconds);
+    // Series bound once per set: prom-client hashes a labels object on every call otherwise.
+    let c = this.bound.get(set);
+    if (!c) {
+      c = { hit: this.lookups.labels(set, 'hit'), def: this.lookups.labels(set, 'default'), duration: this.duration.labels(set) };
+      this.bound.set(set, c);
+    }
+    if (hits > 0) c.hit.inc(hits);
+    if (defaults > 0) c.def.inc(defaults);
+    c.duration.observe(seconds);
   }
 }
 

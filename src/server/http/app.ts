@@ -43,9 +43,13 @@ export function createBaseApp(options: BaseAppOptions): BaseApp {
     return503OnClosing: false,
     routerOptions: { maxParamLength: options.maxParamLength },
     requestIdHeader: false,
+    // fastify binds a pino child logger (reqId) to every request; at tens of thousands of
+    // requests per second that costs more than a lookup. Without request logging the server's
+    // own logger serves, and error lines carry reqId explicitly (logError).
+    ...(limits.logRequests === true ? {} : { childLoggerFactory: (logger: FastifyBaseLogger) => logger }),
     frameworkErrors: (err, request, reply) => {
       const error = toWireError(err, limits.maxBodyBytes);
-      logError(request.log, err, error);
+      logError(request.log, err, error, request.id);
       void sendError(reply, error);
     },
   });
@@ -55,7 +59,7 @@ export function createBaseApp(options: BaseAppOptions): BaseApp {
   registerBodyParser(app, limits.maxBodyBytes);
   app.setErrorHandler((err, request, reply) => {
     const error = toWireError(err, limits.maxBodyBytes);
-    logError(request.log, err, error);
+    logError(request.log, err, error, request.id);
     return sendError(reply, error);
   });
   app.setNotFoundHandler((_request, reply) =>

@@ -87,11 +87,11 @@ function lingerOnOversizedBody(reply: FastifyReply): void {
  * Logs the failure: server-side faults with their cause (never sent to the caller), caller
  * mistakes at debug with their code only, so logs hold no request content.
  */
-export function logError(log: FastifyBaseLogger, raw: unknown, error: ServingError): void {
+export function logError(log: FastifyBaseLogger, raw: unknown, error: ServingError, reqId?: string): void {
   // 503 and 504 are load shedding and deadlines, expected under load; only 500s are faults.
   if (ERROR_TABLE[error.code].http === 500) {
-    log.error({ err: raw, code: error.code, detail: error.detail }, 'request failed');
+    log.error({ reqId, err: raw, code: error.code, detail: error.detail }, 'request failed');
   } else {
-    log.debug({ code: error.code }, 'request rejected');
+    log.debug({ reqId, code: error.code }, 'request rejected');
   }
 }
