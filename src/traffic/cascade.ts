@@ -1,4 +1,5 @@
 import type { InferRequest, InferResponse, ModelMetadata } from '../serving/index.js';
+import { copyInputs } from './copy.js';
 import type { Clock } from '../util/index.js';
 import { acceptedRows } from './cascade-rule.js';
 import type { CascadeConfig } from './config.js';
@@ -25,7 +26,7 @@ export class Cascade {
       const stage = stages[i]!;
       const last = i === stages.length - 1;
       // Every stage but the last gets its own copy: the core may hand input buffers to a worker thread.
-      const inputs = last ? rest.inputs : rest.inputs.map((t) => ({ ...t, shape: [...t.shape], data: t.data.slice() as typeof t.data }));
+      const inputs = last ? rest.inputs : copyInputs(rest.inputs);
       const sub: InferRequest = { ...rest, inputs, model: stage.model };
       if (stage.version !== undefined) sub.version = stage.version;
       else delete sub.version;

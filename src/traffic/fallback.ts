@@ -1,4 +1,5 @@
 import { ConsecutiveBreaker, circuitBreaker, handleWhen, isBrokenCircuitError, CircuitState, type CircuitBreakerPolicy } from 'cockatiel';
+import { copyInputs } from './copy.js';
 import { ServingError, isServingError, type ErrorCode } from '../errors/index.js';
 import type { InferRequest, InferResponse } from '../serving/index.js';
 import type { Tensor, TensorData } from '../tensor/index.js';
@@ -86,8 +87,7 @@ export class FallbackChain {
         else {
           const model = 'model' in step ? step.model : this.config.model;
           // A copy per step: an earlier step may have handed the inputs' buffers to a worker thread.
-          const inputs = req.inputs.map((t) => ({ ...t, shape: [...t.shape], data: t.data.slice() as typeof t.data }));
-          const sub: InferRequest = { ...req, inputs, model };
+          const sub: InferRequest = { ...req, inputs: copyInputs(req.inputs), model };
           if (step.version !== undefined) sub.version = step.version;
           else delete sub.version;
           res = await this.breaker(model, step.version ?? 'default').execute(() => call(sub));

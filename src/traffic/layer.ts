@@ -6,6 +6,7 @@ import type { InferRequest, InferResponse, ManagedService, ParameterValue } from
 import type { Clock } from '../util/index.js';
 import { chooseArm, unitPosition } from './assign.js';
 import { Cascade } from './cascade.js';
+import { copyInputs } from './copy.js';
 import type { ExperimentConfig, TrafficConfig } from './config.js';
 import { FallbackChain } from './fallback.js';
 import { feedbackTypes, parseFeedback } from './feedback.js';
@@ -79,13 +80,8 @@ const isServerFault = (err: unknown): boolean => !isServingError(err) || httpSta
 /** A canary that is not ready (never loaded, failed, unloaded) fails like one that errors. */
 const isCanaryFault = (err: unknown): boolean => isServerFault(err) || (isServingError(err) && err.code === 'VERSION_NOT_FOUND');
 
-/**
- * A copy of the request's tensors. The core hands input buffers to worker threads as
- * transferables (no copy), which detaches them here; a request that may run twice (canary then
- * stable, primary then fallback, a mirror, cascade stages) gives each run its own copy.
- */
-export function cloneInputs(req: InferRequest): InferRequest {
-  return { ...req, inputs: req.inputs.map((t) => ({ ...t, shape: [...t.shape], data: t.data.slice() as typeof t.data })) };
+function cloneInputs(req: InferRequest): InferRequest {
+  return { ...req, inputs: copyInputs(req.inputs) };
 }
 
 function unitOf(req: InferRequest, parameter: string, principal: string | undefined): string | undefined {

@@ -1,4 +1,5 @@
 import type { InferRequest, InferResponse } from '../serving/index.js';
+import { copyInputs } from './copy.js';
 import type { Tensor } from '../tensor/index.js';
 import type { ShadowConfig } from './config.js';
 import type { TrafficMetrics } from './metrics.js';
@@ -47,8 +48,7 @@ export class ShadowMirror {
     this.inflight++;
     const { id: _id, ...rest } = req;
     // Its own copy of the inputs: the core may hand the primary's buffers to a worker thread.
-    const inputs = req.inputs.map((t) => ({ ...t, shape: [...t.shape], data: t.data.slice() as typeof t.data }));
-    const mirrored = call({ ...rest, inputs, version: this.config.version }).then(
+    const mirrored = call({ ...rest, inputs: copyInputs(req.inputs), version: this.config.version }).then(
       (r) => ({ ok: true as const, r }),
       () => ({ ok: false as const }),
     ).finally(() => { this.inflight--; });
