@@ -1,3 +1,7 @@
+import { chiSquareSurvival, ksTwoSampleSorted } from '../stats/index.js';
+
+export { chiSquareSurvival, kolmogorovSurvival } from '../stats/index.js';
+
 /**
  * Distribution tests for the statistical suite. Pure functions; p-values come from the usual
  * approximations (Numerical Recipes, 3rd ed.): the regularized incomplete gamma function for
@@ -43,44 +47,10 @@ export function chiSquareTest(observed: Record<string, number>, expected: Record
   return { statistic, degreesOfFreedom, pValue: chiSquareSurvival(statistic, degreesOfFreedom) };
 }
 
-/** P(X ≥ x) for X ~ chi-square with k degrees of freedom. */
-export function chiSquareSurvival(x: number, k: number): number {
-  if (!(x > 0)) return 1;
-  if (!Number.isFinite(x)) return 0;
-  return regularizedGammaQ(k / 2, x / 2);
-}
-
-/** Two-sample Kolmogorov–Smirnov test. */
+/** Two-sample Kolmogorov–Smirnov test (unsorted samples). */
 export function ksTwoSample(a: readonly number[], b: readonly number[]): KsResult {
-  if (a.length === 0 || b.length === 0) return { statistic: 0, pValue: 1 };
-  const x = [...a].sort((p, q) => p - q);
-  const y = [...b].sort((p, q) => p - q);
-  let i = 0;
-  let j = 0;
-  let d = 0;
-  while (i < x.length && j < y.length) {
-    const v = Math.min(x[i]!, y[j]!);
-    while (i < x.length && x[i]! <= v) i++;
-    while (j < y.length && y[j]! <= v) j++;
-    d = Math.max(d, Math.abs(i / x.length - j / y.length));
-  }
-  const n = (x.length * y.length) / (x.length + y.length);
-  const sqrtN = Math.sqrt(n);
-  return { statistic: d, pValue: kolmogorovSurvival((sqrtN + 0.12 + 0.11 / sqrtN) * d) };
-}
-
-/** Q_KS(λ) = 2 Σ (-1)^(j-1) exp(-2 j² λ²). */
-export function kolmogorovSurvival(lambda: number): number {
-  if (lambda < 1e-3) return 1;
-  let sum = 0;
-  let sign = 1;
-  for (let j = 1; j <= 200; j++) {
-    const term = sign * Math.exp(-2 * j * j * lambda * lambda);
-    sum += term;
-    if (Math.abs(term) < 1e-12) break;
-    sign = -sign;
-  }
-  return Math.min(1, Math.max(0, 2 * sum));
+  const { d, pValue } = ksTwoSampleSorted([...a].sort((p, q) => p - q), [...b].sort((p, q) => p - q));
+  return { statistic: d, pValue };
 }
 
 /**
@@ -133,47 +103,4 @@ export function percentile(sortedAscending: readonly number[], p: number): numbe
   if (sortedAscending.length === 0) return 0;
   const rank = Math.ceil((p / 100) * sortedAscending.length);
   return sortedAscending[Math.min(sortedAscending.length - 1, Math.max(0, rank - 1))]!;
-}
-
-function lnGamma(x: number): number {
-  const c = [76.18009172947146, -86.50532032941677, 24.01409824083091, -1.231739572450155, 0.1208650973866179e-2, -0.5395239384953e-5];
-  let y = x;
-  const tmp = x + 5.5 - (x + 0.5) * Math.log(x + 5.5);
-  let ser = 1.000000000190015;
-  for (const cj of c) ser += cj / ++y;
-  return -tmp + Math.log((2.5066282746310005 * ser) / x);
-}
-
-/** Q(a, x) = Γ(a, x) / Γ(a): series below a + 1, continued fraction above. */
-function regularizedGammaQ(a: number, x: number): number {
-  const gln = lnGamma(a);
-  if (x < a + 1) {
-    let ap = a;
-    let sum = 1 / a;
-    let del = sum;
-    for (let n = 0; n < 1000; n++) {
-      del *= x / ++ap;
-      sum += del;
-      if (Math.abs(del) < Math.abs(sum) * 1e-15) break;
-    }
-    return 1 - sum * Math.exp(-x + a * Math.log(x) - gln);
-  }
-  const tiny = 1e-300;
-  let b = x + 1 - a;
-  let c = 1 / tiny;
-  let d = 1 / b;
-  let h = d;
-  for (let i = 1; i < 1000; i++) {
-    const an = -i * (i - a);
-    b += 2;
-    d = an * d + b;
-    if (Math.abs(d) < tiny) d = tiny;
-    c = b + an / c;
-    if (Math.abs(c) < tiny) c = tiny;
-    d = 1 / d;
-    const del = d * c;
-    h *= del;
-    if (Math.abs(del - 1) < 1e-15) break;
-  }
-  return Math.exp(-x + a * Math.log(x) - gln) * h;
 }

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareToTraining, kolmogorovSurvival, ksStatistic, psi, resolveThresholds } from './compare.js';
+import { compareToTraining, ksStatistic, psi, resolveThresholds } from './compare.js';
+import { kolmogorovSurvival } from '../../stats/index.js';
 import { summarize } from './stats.js';
 import type { FeatureRow } from './stats.js';
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ksTwoSampleSorted } from '../../stats/index.js';
 import { binOf, normalizeValue } from './accumulate.js';
 import type { NormalizedValue } from './accumulate.js';
 import { optionsError } from './options.js';
@@ -123,34 +124,7 @@ export function psi(expectedProportions: readonly number[], actualProportions: r
  * with nₑ = n·m/(n + m). Empty samples give {d: 0, pValue: 1}.
  */
 export function ksStatistic(sortedA: ArrayLike<number>, sortedB: ArrayLike<number>): KsResult {
-  const n = sortedA.length;
-  const m = sortedB.length;
-  if (n === 0 || m === 0) return { d: 0, pValue: 1 };
-  let i = 0;
-  let j = 0;
-  let d = 0;
-  while (i < n && j < m) {
-    const v = Math.min(sortedA[i]!, sortedB[j]!);
-    while (i < n && sortedA[i]! <= v) i++;
-    while (j < m && sortedB[j]! <= v) j++;
-    d = Math.max(d, Math.abs(i / n - j / m));
-  }
-  const sqrtNe = Math.sqrt((n * m) / (n + m));
-  return { d, pValue: kolmogorovSurvival((sqrtNe + 0.12 + 0.11 / sqrtNe) * d) };
-}
-
-/** Q_KS(λ) = 2 Σ_{j≥1} (−1)^(j−1) exp(−2 j² λ²), the Kolmogorov distribution's upper tail. */
-export function kolmogorovSurvival(lambda: number): number {
-  if (lambda < 1e-3) return 1;
-  let sum = 0;
-  let sign = 1;
-  for (let j = 1; j <= 200; j++) {
-    const term = sign * Math.exp(-2 * j * j * lambda * lambda);
-    sum += term;
-    if (Math.abs(term) < 1e-12) break;
-    sign = -sign;
-  }
-  return Math.min(1, Math.max(0, 2 * sum));
+  return ksTwoSampleSorted(sortedA, sortedB);
 }
 
 /**
