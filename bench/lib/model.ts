@@ -22,23 +22,14 @@ export interface BenchModel {
   features: number;
 }
 
+export { seededRandom } from '../../src/util/index.js';
+import { seededRandom } from '../../src/util/index.js';
+
 export type ModelChoice = 'mlp_small' | 'yarnit';
 
 const YARNIT_PURCHASE = 'examples/yarnit/models/purchase/2/model.onnx';
 const MLP_INPUTS = 256;
 const MLP_HIDDEN = 512;
-
-/** mulberry32: fixed weights from a seed, so every run benches the same model. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function weights(random: () => number, rows: number, cols: number): Float32Array {
   // He-style scale keeps activations in range through the ReLUs, so the output is not all 0 or 1.

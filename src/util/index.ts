@@ -1,2 +1,3 @@
 export { systemClock, ManualClock } from './clock.js';
 export type { Clock, TimerHandle } from './clock.js';
+export { seededRandom } from './random.js';

@@ -154,14 +154,5 @@ export function binShares(values: ArrayLike<number>, edges: readonly number[]): 
   return values.length === 0 ? counts : counts.map((c) => c / values.length);
 }
 
-/** A small seeded PRNG (mulberry32), so a summary of the same rows is the same file. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of reservoir samples, so a summary of the same rows is the same file. */
+export { seededRandom as mulberry32 } from '../../util/index.js';

@@ -3,18 +3,7 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../util/index.js';
 import { createSkewMonitor, summarize } from './index.js';
 import type { FeatureSpec, SkewMonitorOptions } from './index.js';
-
-/** Seeded PRNG, so every run draws the same vectors. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as mulberry32 } from '../../util/index.js';
 
 const FEATURES: FeatureSpec[] = [
   { name: 'price', kind: 'numeric' },
