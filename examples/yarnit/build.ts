@@ -1,16 +1,18 @@
 /**
- * Builds the yarnit model repository.
+ * Builds the yarnit model repository and the data a server needs for raw-field requests.
  *
- *   tsx examples/yarnit/build.ts --out examples/yarnit/models [--if-missing] [--seed 42]
+ *   tsx examples/yarnit/build.ts --out examples/yarnit/models [--data examples/yarnit/data] [--if-missing] [--seed 42]
  *
- * --if-missing returns at once when every version is already there (npm start runs this).
+ * --data (default: `data` beside the --out directory) receives features.sqlite, the feature store
+ * to serve with `--feature-store`, and raw-requests.jsonl. --if-missing returns at once when every
+ * version, the store and the raw requests are already there (npm start runs this).
  */
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildRepository, repositoryComplete } from './repository.js';
 import type { Metrics } from './repository.js';
 
-const USAGE = 'usage: tsx examples/yarnit/build.ts --out <dir> [--if-missing] [--seed <integer>]';
+const USAGE = 'usage: tsx examples/yarnit/build.ts --out <dir> [--data <dir>] [--if-missing] [--seed <integer>]';
 
 function formatTable(metrics: Record<string, Metrics>): string {
   const columns = ['version', 'kind', 'logLoss', 'auc', 'accuracy', 'macroF1', 'parameters', 'flopsPerRow'];
@@ -24,6 +26,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       out: { type: 'string' },
+      data: { type: 'string' },
       'if-missing': { type: 'boolean', default: false },
       seed: { type: 'string', default: '42' },
     },
@@ -35,13 +38,15 @@ async function main(): Promise<number> {
     return 2;
   }
   const outDir = resolve(values.out);
-  if (values['if-missing'] && (await repositoryComplete(outDir))) {
-    console.log(`yarnit: models already built in ${outDir}`);
+  const dataDir = resolve(values.data ?? join(dirname(outDir), 'data'));
+  if (values['if-missing'] && (await repositoryComplete(outDir, dataDir))) {
+    console.log(`yarnit: models already built in ${outDir}, feature store in ${dataDir}`);
     return 0;
   }
   const startedMs = performance.now();
-  const { metrics } = await buildRepository(outDir, seed);
+  const { metrics, data } = await buildRepository(outDir, seed, { dataDir });
   console.log(`yarnit: built ${outDir} (seed ${seed}) in ${((performance.now() - startedMs) / 1000).toFixed(1)} s`);
+  console.log(`yarnit: feature store ${data!.store}, raw requests ${data!.rawRequests}`);
   console.log(formatTable(metrics));
   return 0;
 }

@@ -1,7 +1,8 @@
 /**
- * Raw logs of the yarnit shop for the feature pipeline: search events (what a server sees) and
- * the user and product entity update logs (what `skein features ingest` loads into the feature
- * store), drawn from the same seeded shop as data.ts. Training rows then come from
+ * Raw logs of the yarnit shop for the feature pipeline: search events (what a server sees), the
+ * user and product entity update logs (what `skein features ingest` loads into the feature
+ * store) and the labelled query log query_category learns from, drawn from the same seeded shop
+ * as data.ts. Training rows then come from
  *
  *   npx tsx examples/yarnit/feature-logs.ts --out examples/yarnit/data/feature-logs
  *   node --import tsx src/cli/main.ts features export --features examples/yarnit/feature-set.ts \
@@ -22,7 +23,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CATEGORIES } from './catalog.js';
+import { CATEGORIES, CATEGORY_NAMES } from './catalog.js';
 import { DEFAULT_SIZES, generateShop, type Product, type Shop, type ShopSizes, type User } from './data.js';
 import { tokenize } from './features.js';
 
@@ -39,9 +40,19 @@ const EVENT_WEEKS = 4;
 const DAY_MS = 86_400_000;
 
 export interface FeatureLogs {
+  /** Search → product impressions: time, user_id, product_id, query, locale, purchased (0/1). */
   events: Record<string, unknown>[];
   users: Record<string, unknown>[];
   products: Record<string, unknown>[];
+  /** Labelled searches: time, query, category (a name from catalog.ts). */
+  queries: Record<string, unknown>[];
+}
+
+export interface FeatureLogFiles {
+  events: string;
+  users: string;
+  products: string;
+  queries: string;
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0');
@@ -91,7 +102,13 @@ export function featureLogs(shop: Shop): FeatureLogs {
     (i % 10 === 3 ? lateProducts : products).push(productRow(p, SNAPSHOT_MS));
     if (i % 6 === 0) products.push(productRow(p, AFTER_EVENTS_MS, { price_usd: Math.round(p.priceUsd * 110) / 100 }));
   });
-  return { events, users: [...users, ...lateUsers], products: [...products, ...lateProducts] };
+  // Labelled queries are spread evenly over the same four weeks (UTC; no model reads their time).
+  const queries = shop.queries.map((q, i) => ({
+    time: new Date(FIRST_SUNDAY_UTC_MS + Math.floor((EVENT_WEEKS * 7 * DAY_MS * i) / shop.queries.length)).toISOString(),
+    query: q.query,
+    category: CATEGORY_NAMES[q.category],
+  }));
+  return { events, users: [...users, ...lateUsers], products: [...products, ...lateProducts], queries };
 }
 
 function csvCell(v: unknown): string {
@@ -107,22 +124,35 @@ function csv(rows: readonly Record<string, unknown>[]): string {
 
 const jsonl = (rows: readonly object[]): string => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
 
-/** Writes events.jsonl, users.jsonl and products.csv into `outDir`; returns their paths. */
-export async function writeFeatureLogs(outDir: string, seed = 42, sizes: ShopSizes = DEFAULT_SIZES): Promise<{ events: string; users: string; products: string }> {
-  const logs = featureLogs(generateShop(seed, sizes));
+/** Writes one log: CSV when `path` ends in .csv (lists and maps as JSON cells), else JSONL. */
+export async function writeLogFile(path: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+  await writeFile(path, path.endsWith('.csv') ? csv(rows) : jsonl(rows));
+}
+
+/** Writes a shop's logs (events.jsonl, users.jsonl, products.csv, queries.jsonl) into `outDir`. */
+export async function writeLogFiles(outDir: string, logs: FeatureLogs): Promise<FeatureLogFiles> {
   await mkdir(outDir, { recursive: true });
-  const paths = { events: join(outDir, 'events.jsonl'), users: join(outDir, 'users.jsonl'), products: join(outDir, 'products.csv') };
-  await writeFile(paths.events, jsonl(logs.events));
-  await writeFile(paths.users, jsonl(logs.users));
-  await writeFile(paths.products, csv(logs.products));
+  const paths = {
+    events: join(outDir, 'events.jsonl'), users: join(outDir, 'users.jsonl'),
+    products: join(outDir, 'products.csv'), queries: join(outDir, 'queries.jsonl'),
+  };
+  await writeLogFile(paths.events, logs.events);
+  await writeLogFile(paths.users, logs.users);
+  await writeLogFile(paths.products, logs.products);
+  await writeLogFile(paths.queries, logs.queries);
   return paths;
+}
+
+/** Generates the shop of `seed` and writes its logs into `outDir`; returns their paths. */
+export async function writeFeatureLogs(outDir: string, seed = 42, sizes: ShopSizes = DEFAULT_SIZES): Promise<FeatureLogFiles> {
+  return writeLogFiles(outDir, featureLogs(generateShop(seed, sizes)));
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { out: { type: 'string' }, seed: { type: 'string', default: '42' } } });
   if (!values.out) throw new Error('usage: feature-logs --out DIR [--seed S]');
   const paths = await writeFeatureLogs(values.out, Number(values.seed));
-  console.log(`yarnit: wrote ${paths.events}, ${paths.users}, ${paths.products}`);
+  console.log(`yarnit: wrote ${paths.events}, ${paths.users}, ${paths.products}, ${paths.queries}`);
 }
 
 if (process.argv[1] && /feature-logs\.(ts|js)$/.test(process.argv[1])) {

@@ -1,24 +1,34 @@
 /**
- * Builds the yarnit model repository: generates the shop, trains every model, and publishes
- * each version atomically (written to a hidden temp directory beside it, then renamed into
- * place), so a server polling the repository never sees half a version.
+ * Builds the yarnit model repository: generates the shop and its raw logs, exports training rows
+ * from the logs with each model's feature set (training-rows.ts), trains every model on them, and
+ * publishes each version atomically (written to a hidden temp directory beside it, then renamed
+ * into place), so a server polling the repository never sees half a version. Each version carries
+ * the feature set it was trained with (features.json) and the training statistics of its features
+ * (training-stats.json), so the server can assemble raw requests and watch for skew. With a data
+ * directory, the build also ingests the entity logs into the feature store the server reads
+ * (serving-data.ts).
  */
-import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FEATURES_FILE, TRAINING_STATS_FILE } from '../../src/features/index.js';
 import { CATEGORY_NAMES } from './catalog.js';
 import { generateShop } from './data.js';
+import { featureLogs, writeLogFile } from './feature-logs.js';
 import { PURCHASE_FEATURE_COUNT } from './features.js';
 import { accuracy, auc, binaryAccuracy, logLoss, macroF1 } from './metrics.js';
 import { purchaseOnnx, queryCategoryOnnx } from './onnx-export.js';
 import { flopsPerRow, parameterCount, predictDense, trainDense } from './train-purchase.js';
 import type { DenseModel, TrainOptions } from './train-purchase.js';
 import { argMax, predictQuery, trainQueryModel } from './train-query.js';
+import { exportPurchaseRows, exportQueryRows, type EntityLogFiles, type PurchaseRows, type QueryRows } from './training-rows.js';
+import { FEATURE_STORE_FILE, RAW_REQUESTS_FILE, writeServingData } from './serving-data.js';
 
 /** Every version the repository holds, as `<model>/<version>`. */
 export const VERSIONS = ['purchase/1', 'purchase/2', 'query_category/1'] as const;
 
-/** Share of rows used for training; the rest is held out for metrics. */
-const TRAIN_SHARE = 0.8;
+/** Files every version holds besides its own (labels.json for query_category). */
+const VERSION_FILES = ['model.onnx', 'metrics.json', FEATURES_FILE, TRAINING_STATS_FILE] as const;
 
 const PURCHASE_TRAINING: Record<1 | 2, Omit<TrainOptions, 'seed'> & { kind: string }> = {
   1: { kind: 'logistic_regression', hidden: [], epochs: 6, learningRate: 0.02, l2: 1e-5, batchRows: 64 },
@@ -43,15 +53,27 @@ maxBatchSize: 64
 
 export type Metrics = Record<string, number | string>;
 
+export interface BuildOptions {
+  /** Where to write features.sqlite and raw-requests.jsonl (serving-data.ts); none when absent. */
+  dataDir?: string;
+}
+
 export interface BuildResult {
   /** Metrics per `<model>/<version>`, as written to its metrics.json. */
   metrics: Record<string, Metrics>;
+  /** The feature store and raw requests, when a data directory was given. */
+  data?: { store: string; rawRequests: string };
 }
 
-/** True when every version's model.onnx and each model's config.yaml exist under `outDir`. */
-export async function repositoryComplete(outDir: string): Promise<boolean> {
-  const paths = [...VERSIONS.map((v) => join(outDir, v, 'model.onnx')),
-    join(outDir, 'purchase', 'config.yaml'), join(outDir, 'query_category', 'config.yaml')];
+/**
+ * True when every version's files and each model's config.yaml exist under `outDir` (and, given a
+ * data directory, the feature store and raw requests): a repository from before features.json is
+ * not complete, so `--if-missing` rebuilds it once.
+ */
+export async function repositoryComplete(outDir: string, dataDir?: string): Promise<boolean> {
+  const paths = [...VERSIONS.flatMap((v) => VERSION_FILES.map((f) => join(outDir, v, f))),
+    join(outDir, 'purchase', 'config.yaml'), join(outDir, 'query_category', 'config.yaml'),
+    ...(dataDir === undefined ? [] : [join(dataDir, FEATURE_STORE_FILE), join(dataDir, RAW_REQUESTS_FILE)])];
   try {
     await Promise.all(paths.map((p) => access(p)));
     return true;
@@ -98,40 +120,32 @@ function purchaseMetrics(model: DenseModel, kind: string, x: Float32Array, y: Ui
   };
 }
 
-/** Generates, trains and writes the whole repository under `outDir`; same seed, same bytes. */
-export async function buildRepository(outDir: string, seed: number): Promise<BuildResult> {
-  const shop = generateShop(seed);
-  const width = PURCHASE_FEATURE_COUNT;
-  const cut = Math.floor(shop.labels.length * TRAIN_SHARE);
-  const trainX = shop.features.subarray(0, cut * width);
-  const trainY = shop.labels.subarray(0, cut);
-  const testX = shop.features.subarray(cut * width);
-  const testY = shop.labels.subarray(cut);
-  const metrics: Record<string, Metrics> = {};
-
+async function buildPurchase(outDir: string, rows: PurchaseRows, seed: number, metrics: Record<string, Metrics>): Promise<void> {
+  const cut = rows.trainY.length;
   for (const version of [1, 2] as const) {
     const { kind, ...options } = PURCHASE_TRAINING[version];
-    const model = trainDense(trainX, trainY, width, { ...options, seed: seed + version });
-    const m = purchaseMetrics(model, kind, testX, testY, cut, seed);
+    const model = trainDense(rows.trainX, rows.trainY, PURCHASE_FEATURE_COUNT, { ...options, seed: seed + version });
+    const m = purchaseMetrics(model, kind, rows.testX, rows.testY, cut, seed);
     metrics[`purchase/${version}`] = m;
     await publishVersion(join(outDir, 'purchase'), version, {
       'model.onnx': purchaseOnnx(model, version, `yarnit purchase likelihood, ${kind}`),
       'metrics.json': json(m),
+      ...rows.meta,
     });
   }
   await publishFile(join(outDir, 'purchase', 'config.yaml'), PURCHASE_CONFIG);
+}
 
-  const qCut = Math.floor(shop.queries.length * TRAIN_SHARE);
+async function buildQueryCategory(outDir: string, rows: QueryRows, seed: number, metrics: Record<string, Metrics>): Promise<void> {
   const classes = CATEGORY_NAMES.length;
-  const qModel = trainQueryModel(shop.queries.slice(0, qCut), {
+  const qModel = trainQueryModel(rows.train, {
     classes, minCount: 2, epochs: 10, learningRate: 0.05, l2: 1e-5, batchRows: 32, seed: seed + 10,
   });
-  const heldOut = shop.queries.slice(qCut);
-  const predicted = heldOut.map((q) => argMax(predictQuery(qModel, q.query)));
-  const actual = heldOut.map((q) => q.category);
+  const predicted = rows.heldOut.map((q) => argMax(predictQuery(qModel, q.query)));
+  const actual = rows.heldOut.map((q) => q.category);
   const parameters = qModel.weights.length + qModel.bias.length;
   const qMetrics: Metrics = {
-    model: 'query_category', kind: 'bag_of_words_softmax', seed, trainRows: qCut, heldOutRows: heldOut.length,
+    model: 'query_category', kind: 'bag_of_words_softmax', seed, trainRows: rows.train.length, heldOutRows: rows.heldOut.length,
     accuracy: round(accuracy(predicted, actual)), macroF1: round(macroF1(predicted, actual, classes)),
     vocabulary: qModel.vocabulary.length, parameters, flopsPerRow: 2 * parameters,
   };
@@ -140,7 +154,30 @@ export async function buildRepository(outDir: string, seed: number): Promise<Bui
     'model.onnx': queryCategoryOnnx(qModel, CATEGORY_NAMES, 1),
     'labels.json': json(CATEGORY_NAMES),
     'metrics.json': json(qMetrics),
+    ...rows.meta,
   });
   await publishFile(join(outDir, 'query_category', 'config.yaml'), QUERY_CONFIG);
-  return { metrics };
+}
+
+/**
+ * Generates the shop, exports its training rows, trains and writes the whole repository under
+ * `outDir` (same seed, same bytes) and, given `dataDir`, the feature store and raw requests.
+ * The logs and exported rows live in a temp directory that is removed at the end.
+ */
+export async function buildRepository(outDir: string, seed: number, options: BuildOptions = {}): Promise<BuildResult> {
+  const logs = featureLogs(generateShop(seed));
+  const workDir = await mkdtemp(join(tmpdir(), 'skein-yarnit-build-'));
+  try {
+    const entityFiles: EntityLogFiles = { users: join(workDir, 'users.jsonl'), products: join(workDir, 'products.csv') };
+    await writeLogFile(entityFiles.users, logs.users);
+    await writeLogFile(entityFiles.products, logs.products);
+    const metrics: Record<string, Metrics> = {};
+    await buildPurchase(outDir, await exportPurchaseRows(logs, entityFiles, workDir), seed, metrics);
+    await buildQueryCategory(outDir, await exportQueryRows(logs, workDir), seed, metrics);
+    if (options.dataDir === undefined) return { metrics };
+    const data = await writeServingData(options.dataDir, logs, entityFiles);
+    return { metrics, data: { store: data.store, rawRequests: data.rawRequests } };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
 }

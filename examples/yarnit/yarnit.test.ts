@@ -8,6 +8,7 @@ import { CATEGORY_NAMES } from './catalog.js';
 import { generateShop } from './data.js';
 import { PURCHASE_FEATURE_COUNT, tokenize } from './features.js';
 import { logLoss } from './metrics.js';
+import { FEATURES_FILE, loadFeatureSet, TRAINING_STATS_FILE } from '../../src/features/index.js';
 import { buildRepository, repositoryComplete, VERSIONS } from './repository.js';
 
 /** The held-out query_category accuracy the example promises (README states it). */
@@ -45,9 +46,10 @@ describe('yarnit repository', () => {
     const files = await listFiles(repoA);
     assert.deepEqual(files, await listFiles(repoB));
     assert.deepEqual(files, [
-      'purchase/1/metrics.json', 'purchase/1/model.onnx', 'purchase/2/metrics.json', 'purchase/2/model.onnx',
-      'purchase/config.yaml', 'query_category/1/labels.json', 'query_category/1/metrics.json',
-      'query_category/1/model.onnx', 'query_category/config.yaml',
+      'purchase/1/features.json', 'purchase/1/metrics.json', 'purchase/1/model.onnx', 'purchase/1/training-stats.json',
+      'purchase/2/features.json', 'purchase/2/metrics.json', 'purchase/2/model.onnx', 'purchase/2/training-stats.json',
+      'purchase/config.yaml', 'query_category/1/features.json', 'query_category/1/labels.json', 'query_category/1/metrics.json',
+      'query_category/1/model.onnx', 'query_category/1/training-stats.json', 'query_category/config.yaml',
     ]);
     for (const f of files) assert.deepEqual(await readFile(join(repoA, f)), await readFile(join(repoB, f)), f);
   });
@@ -59,11 +61,31 @@ describe('yarnit repository', () => {
     assert.ok((await readdir(join(repoB, 'purchase'))).every((name) => !name.startsWith('.')));
   });
 
-  test('repositoryComplete is true only when every version and config is present', async () => {
+  test('repositoryComplete is true only when every version, its feature files and each config are present', async () => {
     assert.equal(await repositoryComplete(repoA), true);
     assert.equal(await repositoryComplete(join(root, 'missing')), false);
+    // A data directory without the feature store is not complete either.
+    assert.equal(await repositoryComplete(repoA, join(root, 'no-data')), false);
+    await rm(join(repoB, 'query_category', '1', FEATURES_FILE));
+    assert.equal(await repositoryComplete(repoB), false);
     await rm(join(repoB, VERSIONS[1]), { recursive: true });
     assert.equal(await repositoryComplete(repoB), false);
+  });
+
+  test('each version carries the feature set it was trained with and the statistics of its training rows', async () => {
+    for (const version of VERSIONS) {
+      const dir = join(repoA, version);
+      const set = await loadFeatureSet(dir);
+      const stats = JSON.parse(await readFile(join(dir, TRAINING_STATS_FILE), 'utf8'));
+      const metrics = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8'));
+      assert.equal(stats.rows, metrics.trainRows, version);
+      assert.deepEqual(Object.keys(stats.features), set.features.map((f) => f.name), version);
+      // The feature set's tensor is the model's input, so tensor clients and raw clients share a version.
+      const s = await session(repoA, version);
+      assert.deepEqual(set.tensors.map((t) => t.name), s.inputNames, version);
+      assert.equal(set.tensors[0]!.width, version.startsWith('purchase') ? PURCHASE_FEATURE_COUNT : 1, version);
+      await s.release();
+    }
   });
 
   test('served by onnxruntime, the MLP (v2) has a lower held-out log loss than logistic regression (v1)', async () => {
