@@ -3,6 +3,8 @@
  * here rather than taken from a package so the synthetic shop is identical on every machine and
  * every Node version: same seed, same data, same model bytes.
  */
+import { seededRandom } from '../../src/util/index.js';
+
 export interface Rng {
   /** Uniform in [0, 1). */
   next(): number;
@@ -18,14 +20,7 @@ export interface Rng {
 }
 
 export function createRng(seed: number): Rng {
-  let state = seed >>> 0;
-  function next(): number {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
+  const next = seededRandom(seed);
   const rng: Rng = {
     next,
     int: (n) => Math.floor(next() * n),
