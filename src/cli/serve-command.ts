@@ -33,6 +33,8 @@ export function serveCommand(): Command {
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
     .option('--traffic <file>', 'traffic.yaml: experiments, canary rollouts, shadows, cascades, fallbacks (docs/traffic.md)')
     .option('--traffic-state <url>', 'traffic state (predictions for feedback, KPI counts, rollouts, labels): a SQLite path or redis://host:port (default .skein/traffic.sqlite)')
+    .option('--feature-store <url>', 'feature store for raw-field requests (/infer-raw): a SQLite path (sqlite://…) or redis://host:port[/db][?prefix=name]')
+    .option('--feature-skew-sample-rate <rate>', 'share (0–1) of served raw rows the skew monitors sample (default 1)', Number)
     .option('--predictions <url>', 'serve published prediction sets of this store at /v2/predictions (sqlite://path, postgres://…, redis://…)')
     .option('--payload-log-sample-rate <rate>', 'log a redacted preview of this share (0–1) of requests; off by default', Number)
     .option('--payload-log-model <model=rate...>', 'per-model payload-log sample rates, e.g. purchase=0.01')
@@ -79,6 +81,8 @@ export function serveCommand(): Command {
         if (opts.predictions !== undefined) raw.predictions = opts.predictions;
         if (opts.traffic !== undefined) raw.traffic = opts.traffic;
         if (opts.trafficState !== undefined) raw.trafficState = opts.trafficState;
+        if (opts.featureStore !== undefined) raw.featureStore = opts.featureStore;
+        if (opts.featureSkewSampleRate !== undefined) raw.featureSkewSampleRate = opts.featureSkewSampleRate;
         raw.redactFields = opts.redactField ?? [];
         raw.logRequests = Boolean(opts.logRequests);
         if (opts.payloadLogSampleRate !== undefined || opts.payloadLogModel !== undefined) {

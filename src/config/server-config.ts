@@ -88,6 +88,10 @@ export const ServerConfigSchema = z.strictObject({
   traffic: z.string().min(1).optional(),
   /** Where traffic state lives (predictions for feedback, KPI counts, rollouts, labels): a SQLite path or redis://. */
   trafficState: z.string().min(1).default('.skein/traffic.sqlite'),
+  /** Feature store for raw-field requests (/infer-raw): a SQLite path (sqlite://…) or redis://host:port[/db][?prefix=name]. Absent: entity features take their defaults. */
+  featureStore: z.string().min(1).optional(),
+  /** Share (0–1) of served raw rows the skew monitors sample (docs/skew.md). */
+  featureSkewSampleRate: z.number().min(0).max(1).default(1),
 });
 
 export type ServerConfig = z.output<typeof ServerConfigSchema>;

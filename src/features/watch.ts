@@ -88,6 +88,8 @@ export function watchedVector(plan: WatchPlan, vector: Readonly<Record<string, n
   return out;
 }
 
+const NOT_NUMERIC: ReadonlySet<string> = new Set(['BYTES', 'FP16', 'BF16']);
+
 /**
  * The prediction of each row for drift: the first value of the row in the first output, when
  * that output is numeric; undefined otherwise (BYTES outputs, a shape that does not split by row).
@@ -95,7 +97,8 @@ export function watchedVector(plan: WatchPlan, vector: Readonly<Record<string, n
 export function rowPredictions(outputs: readonly Tensor[], rows: number): (number | undefined)[] {
   const first = outputs[0];
   const none = new Array<number | undefined>(rows).fill(undefined);
-  if (first === undefined || rows === 0 || Array.isArray(first.data)) return none;
+  // FP16/BF16 travel as raw bit patterns, BYTES as text: neither is a number to compare.
+  if (first === undefined || rows === 0 || Array.isArray(first.data) || NOT_NUMERIC.has(first.datatype)) return none;
   const data = first.data as ArrayLike<number | bigint>;
   const perRow = data.length / rows;
   if (!Number.isInteger(perRow) || perRow < 1) return none;

@@ -12,6 +12,7 @@ import * as grpcJs from '@grpc/grpc-js';
 import { createGuard, loadTls } from '../auth/index.js';
 import { createPayloadLogger } from '../privacy/index.js';
 import { createLookupService, createPredictionStore } from '../offline/index.js';
+import { createFeatureServing, openFeatureStoreUrl } from '../features/index.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
 import { createTraffic, createTrafficState, parseTrafficConfig, type Traffic } from '../traffic/index.js';
 import { createGrpcServer, type GrpcServer } from './grpc/index.js';
@@ -90,6 +91,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const predictionStore = config.predictions ? await createPredictionStore(config.predictions) : undefined;
   const lookup = predictionStore ? createLookupService({ store: predictionStore, clock, registry: metrics.registry }) : undefined;
   await lookup?.start();
+  // Raw-field requests (/infer-raw): each version's features.json over the one shared feature store.
+  const featureStore = config.featureStore ? openFeatureStoreUrl(config.featureStore) : undefined;
+  const features = createFeatureServing({
+    repositoryRoot: root, registry: metrics.registry, clock, logger, skew: { sampleRate: config.featureSkewSampleRate },
+    isServed: (model, version, generation) => manager.versionsOf(model).some((e) => e === generation && e.version === version && e.state === 'ready'),
+    ...(featureStore ? { store: featureStore } : {}),
+  });
   const http = createHttpServer({
     service,
     metrics,
@@ -100,6 +108,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     ...(tls ? { https: tls.https } : {}),
     ...(lookup ? { lookup } : {}),
     ...(traffic ? { traffic } : {}),
+    features: {
+      features,
+      resolve: (model, version) => {
+        const e = manager.resolve(model, version);
+        return { version: e.version, generation: e, signature: e.signature };
+      },
+    },
   });
   const grpc = config.grpcPort < 0 ? undefined : createGrpcServer({
     service,
@@ -129,6 +144,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       await Promise.all([http.close(), grpc?.close()]);
       await lookup?.close();
       await predictionStore?.close();
+      await features.close();
+      await featureStore?.close();
       await traffic?.close();
       await runtime.close();
       logger.info({ drained }, 'skein stopped');

@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateApiKey } from '../../src/auth/index.js';
 import { connectGrpc } from '../helpers/grpc-client.js';
+import { skein } from '../helpers/cli.js';
 import { addModel, failingModel, slowModel, writeModel } from '../helpers/models.js';
 import { fp32Rows, getJson, postJson, startTestServer, tempRepo, until, type TestServer } from '../helpers/server.js';
 import type { InferRequest } from '../../src/serving/index.js';
@@ -156,6 +157,22 @@ feedback:
     assert.ok(Math.abs(value.treatment - (20 * s1) / n1) < 1e-9);
     assert.equal(report.srm.mismatch, false);
     assert.equal(report.srm.observed.length, 3);
+  });
+
+  test('the CLI prints the report and moves labels; its errors carry the code', async () => {
+    const report = await skein(['experiment', 'report', 'ranker', '--url', server.url]);
+    assert.equal(report.code, 0, report.stderr);
+    assert.match(report.stdout, /experiment ranker \(control: control/);
+    assert.match(report.stdout, /b2\tpurchase_rate/);
+    assert.match(report.stdout, /sample ratio mismatch: no/);
+    const json = JSON.parse((await skein(['experiment', 'report', 'ranker', '--json', '--url', server.url])).stdout);
+    assert.equal(json.experiment, 'ranker');
+    const moved = await skein(['label', 'set', 'ab', 'gold', '3', '--url', server.url]);
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.equal(JSON.parse(moved.stdout).labels.gold, 3);
+    const refused = await skein(['label', 'set', 'ab', 'gold', '9', '--url', server.url]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /409 LABEL_TARGET_NOT_READY/);
   });
 
   test('an unknown experiment is a coded 404', async () => {

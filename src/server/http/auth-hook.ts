@@ -29,7 +29,8 @@ export function actionOf(request: FastifyRequest): Action {
   if (route.startsWith('/v2/models/:model')) {
     const model = (request.params as { model?: unknown }).model;
     if (typeof model !== 'string') return { kind: 'admin' };
-    if (request.method === 'POST' && route.endsWith('/infer')) return { kind: 'infer', model };
+    // Raw fields are predictions too: infer-raw needs `infer:<model>` (its skew report is a GET: metadata).
+    if (request.method === 'POST' && (route.endsWith('/infer') || route.endsWith('/infer-raw'))) return { kind: 'infer', model };
     if (request.method === 'GET' || request.method === 'HEAD') return { kind: 'metadata', model };
   }
   // Precomputed predictions are predictions: reading a set needs `infer:<set>`.

@@ -11,6 +11,7 @@ import { installAuth } from './auth-hook.js';
 import { createBaseApp, registerMetricsRoute } from './app.js';
 import { registerInferRoute } from './infer-route.js';
 import { registerModelRoutes } from './model-routes.js';
+import { registerRawRoutes, type RawRouteOptions } from './raw-routes.js';
 import { MAX_PARAM_LENGTH } from './names.js';
 import { registerRepositoryRoutes } from './repository-routes.js';
 
@@ -43,6 +44,8 @@ export interface HttpServerOptions {
   lookup?: LookupService;
   /** Experiments, rollouts, feedback and label routes (`skein serve --traffic`). */
   traffic?: Traffic;
+  /** Raw-field requests and skew reports of models with a feature set (/infer-raw, /skew). */
+  features?: Pick<RawRouteOptions, 'features' | 'resolve'>;
 }
 
 export interface HttpServer {
@@ -87,6 +90,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   registerRepositoryRoutes(app, { service, modelControl: options.modelControl, maxJsonDepth: limits.maxJsonDepth });
   if (options.lookup) registerLookupRoutes(app, options.lookup, { maxJsonDepth: limits.maxJsonDepth });
   if (options.traffic) registerTrafficRoutes(app, options.traffic, { maxJsonDepth: limits.maxJsonDepth });
+  if (options.features) registerRawRoutes(app, { ...options.features, service, maxJsonDepth: limits.maxJsonDepth });
   registerMetricsRoute(app, metrics);
 
   return { app, listen: base.listen, close: base.close };
