@@ -37,7 +37,8 @@ export function createInferenceService(o: ServiceOptions): ManagedService {
 
   async function run(entry: VersionEntry, req: InferRequest): Promise<InferResponse> {
     const signature = entry.signature;
-    const inputs = validateInputs(req.inputs, signature, { maxBatchSize: entry.maxBatchSize });
+    const given = req.prepare ? await req.prepare({ model: entry.model, version: entry.version, signature, generation: entry }) : req.inputs;
+    const inputs = validateInputs(given, signature, { maxBatchSize: entry.maxBatchSize });
     const wanted = req.outputs?.map((x) => x.name);
     if (wanted) validateRequestedOutputs(wanted, signature);
     const batcher = entry.batcher;

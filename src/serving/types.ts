@@ -24,6 +24,21 @@ export interface InferRequest {
   timeoutMs?: number;
   /** The authenticated caller's non-secret id (`key:<id>`, `token:<sub>`); absent without auth. */
   principal?: string;
+  /**
+   * Builds the inputs once the version is known (raw-field requests: each version assembles its
+   * own feature set). Called by the core after traffic rules and label resolution chose the
+   * version, once per version tried (a fallback or cascade stage calls it again for its own);
+   * `inputs` is ignored when it is set.
+   */
+  prepare?: (target: PrepareTarget) => Promise<Tensor[]>;
+}
+
+export interface PrepareTarget {
+  model: string;
+  version: number;
+  signature: Signature;
+  /** The loaded copy of the version (new on every reload): a cache key for per-version files. */
+  generation: object;
 }
 
 export interface InferResponse {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ServingError, isServingError } from '../../errors/index.js';
-import type { FeatureServing } from '../../features/index.js';
-import type { InferenceService, ParameterValue, RequestedOutput } from '../../serving/index.js';
+import type { AssembledBatch, FeatureServing, ServedFeatures } from '../../features/index.js';
+import type { InferenceService, ParameterValue, PrepareTarget, RequestedOutput } from '../../serving/index.js';
 import type { Signature } from '../../tensor/index.js';
 import { parseJsonObject } from './body.js';
 import { modelRoute } from './model-routes.js';
@@ -88,42 +88,54 @@ export function parseRawBody(body: unknown, maxJsonDepth: number): RawBody {
  * Raw-field routes (docs/features.md#serving-raw-requests, docs/skew.md):
  *   POST /v2/models/{m}[/versions/{v}]/infer-raw   raw fields → the version's feature set → /infer's core
  *   GET  /v2/models/{m}[/versions/{v}]/skew        training vs served features, and drift windows
- * The version is resolved first (a number, a label, or the default: the highest ready one) and the
- * request is pinned to it, so the features assembled are the ones that version was trained with.
+ * Raw requests go through the same service as /infer, traffic rules included: the inputs are
+ * assembled by `prepare` once the core knows which version answers (an experiment arm, a canary,
+ * a cascade stage, a fallback), so every version gets the features it was trained with.
  */
 export function registerRawRoutes(app: FastifyInstance, o: RawRouteOptions): void {
   const { service, features } = o;
 
   modelRoute(app, 'POST', '/infer-raw', async ({ model, version }, request, reply) => {
-    const target = o.resolve(model, version);
-    const pinned = String(target.version);
-    try {
-      const { rows, decoded } = parseRawBody(request.body, o.maxJsonDepth);
-      const served = await features.forVersion({ model, version: target.version, generation: target.generation, signature: target.signature });
+    const { rows, decoded } = parseRawBody(request.body, o.maxJsonDepth);
+    const assembled = new Map<string, { served: ServedFeatures; batch: AssembledBatch }>();
+    const tried = new Set<string>();
+    const prepare = async (t: PrepareTarget) => {
+      tried.add(`${t.model}\u0000${t.version}`);
+      const served = await features.forVersion({ model: t.model, version: t.version, generation: t.generation, signature: t.signature });
       const batch = await served.assembler.assemble(rows);
-      const response = await service.infer({
-        ...decoded,
-        model,
-        version: pinned,
-        inputs: batch.tensors,
+      assembled.set(`${t.model}\u0000${t.version}`, { served, batch });
+      return batch.tensors;
+    };
+    let response;
+    try {
+      response = await service.infer({
+        ...decoded, model, inputs: [], prepare,
+        ...(version !== undefined ? { version } : {}),
         ...(request.principal !== undefined ? { principal: request.principal } : {}),
       });
-      // A fallback may answer from another model or version: its inputs were not these features.
-      if (response.model_name === model && response.model_version === pinned) served.observe(batch.vectors, response.outputs);
-      features.countRaw(model, pinned, 'ok');
-      const set = served.featureSet;
-      const encoded = encodeInferResponse(decoded, {
-        ...response,
-        parameters: { ...response.parameters, feature_set: set.spec.name, schema_hash: set.schemaHash, features_missing: batch.missing },
-      });
-      reply.header('content-type', encoded.contentType);
-      if (encoded.headerLength !== undefined) reply.header('inference-header-content-length', String(encoded.headerLength));
-      const payload = encoded.body;
-      return typeof payload === 'string' ? reply.send(payload) : reply.send(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
     } catch (err) {
-      features.countRaw(model, pinned, isServingError(err) ? err.code : 'INTERNAL');
+      for (const key of tried) {
+        const [m, v] = key.split('\u0000') as [string, string];
+        features.countRaw(m, v, isServingError(err) ? err.code : 'INTERNAL');
+      }
       throw err;
     }
+    // The version that answered (a cascade names its stage's model); a default fallback used no features.
+    const answeredModel = typeof response.parameters?.cascade_model === 'string' ? response.parameters.cascade_model : response.model_name;
+    const answeredVersion = typeof response.parameters?.cascade_version === 'string' ? response.parameters.cascade_version : response.model_version;
+    const used = assembled.get(`${answeredModel}\u0000${answeredVersion}`);
+    let parameters = response.parameters;
+    if (used) {
+      used.served.observe(used.batch.vectors, response.outputs);
+      features.countRaw(answeredModel, answeredVersion, 'ok');
+      const set = used.served.featureSet;
+      parameters = { ...parameters, feature_set: set.spec.name, schema_hash: set.schemaHash, features_missing: used.batch.missing };
+    }
+    const encoded = encodeInferResponse(decoded, { ...response, ...(parameters ? { parameters } : {}) });
+    reply.header('content-type', encoded.contentType);
+    if (encoded.headerLength !== undefined) reply.header('inference-header-content-length', String(encoded.headerLength));
+    const payload = encoded.body;
+    return typeof payload === 'string' ? reply.send(payload) : reply.send(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
   });
 
   modelRoute(app, 'GET', '/skew', async ({ model, version }) => {
