@@ -23,6 +23,7 @@ export class SqliteFeatureStore implements FeatureStore {
   private readonly nowMs: () => number;
   private readonly ttlMs: FeatureStoreOptions['ttlMs'];
   private readonly upsert: Database.Statement;
+  private readonly selects = new Map<number, Database.Statement>();
 
   constructor(path: string, options: Omit<FeatureStoreOptions, 'url'> & { keyPrefix: string }) {
     this.db = new Database(path);
@@ -37,15 +38,26 @@ export class SqliteFeatureStore implements FeatureStore {
       WHERE excluded.updated_at_ms >= skein_feature_values.updated_at_ms`);
   }
 
+  /**
+   * The SELECT for `n` ids, compiled once per n (at most FEATURE_STORE_BATCH_MAX of them): compiling
+   * it on every lookup cost more than running it.
+   */
+  private selectFor(n: number): Database.Statement {
+    let st = this.selects.get(n);
+    if (!st) {
+      st = this.db.prepare(`SELECT id, vals, updated_at_ms FROM skein_feature_values WHERE ns = ? AND entity = ? AND id IN (${new Array(n).fill('?').join(',')})`);
+      this.selects.set(n, st);
+    }
+    return st;
+  }
+
   async get(entity: string, ids: readonly string[]): Promise<Map<string, EntityRecord>> {
     checkEntityName(entity);
     const ttl = ttlFor(this.ttlMs, entity);
     const oldestMs = ttl === undefined ? -Infinity : this.nowMs() - ttl;
     const out = new Map<string, EntityRecord>();
     for (const batch of chunks([...new Set(ids)], FEATURE_STORE_BATCH_MAX)) {
-      const rows = this.db
-        .prepare(`SELECT id, vals, updated_at_ms FROM skein_feature_values WHERE ns = ? AND entity = ? AND id IN (${batch.map(() => '?').join(',')})`)
-        .all(this.ns, entity, ...batch) as { id: string; vals: string; updated_at_ms: number }[];
+      const rows = this.selectFor(batch.length).all(this.ns, entity, ...batch) as { id: string; vals: string; updated_at_ms: number }[];
       for (const r of rows) {
         if (r.updated_at_ms <= oldestMs) continue;
         out.set(r.id, { values: JSON.parse(r.vals) as Record<string, unknown>, updatedAtMs: r.updated_at_ms });
