@@ -10,6 +10,7 @@
  * BENCH_MODEL (mlp_small | yarnit), BENCH_CEILING_S (1, per batch size), BENCH_ROUNDS (1: runs per
  * server and concurrency; with more, the tables show each figure's median over the rounds),
  * BENCH_INSTANCES (unset: Skein's default; n writes `runtime.instances: n` to the model's config).
+ * BENCH_INLINE_THREADS (unset: default 1; n writes `runtime.inlineIntraOpThreads: n`).
  */
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -110,9 +111,14 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const machine = machineInfo();
   const instances = envNumber('BENCH_INSTANCES', 0);
-  // Without BENCH_INSTANCES Skein runs its defaults (no config.yaml): what `skein serve` does.
-  const model = await prepareModel(envModel(), instances > 0 ? `runtime:\n  instances: ${Math.round(instances)}\n` : undefined);
-  const modelLabel = instances > 0 ? `${model.label}; Skein runtime.instances ${Math.round(instances)}` : model.label;
+  const inlineThreads = envNumber('BENCH_INLINE_THREADS', 0);
+  // Without BENCH_INSTANCES / BENCH_INLINE_THREADS Skein runs its defaults (no config.yaml): what `skein serve` does.
+  const runtimeKeys = [
+    ...(instances > 0 ? [`  instances: ${Math.round(instances)}`] : []),
+    ...(inlineThreads > 0 ? [`  inlineIntraOpThreads: ${Math.round(inlineThreads)}`] : []),
+  ];
+  const model = await prepareModel(envModel(), runtimeKeys.length > 0 ? `runtime:\n${runtimeKeys.join('\n')}\n` : undefined);
+  const modelLabel = runtimeKeys.length > 0 ? `${model.label}; Skein runtime {${runtimeKeys.map((k) => k.trim()).join(', ')}}` : model.label;
   process.stdout.write(`serve bench: ${modelLabel}\n  starting servers…\n`);
   const path = `/v2/models/${model.name}/infer`;
   const body = inferBody(model, 1);

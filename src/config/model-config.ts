@@ -48,6 +48,13 @@ export const RuntimeSchema = z.strictObject({
    * block the event loop for at most about this long.
    */
   inlineMaxUs: int(0, 10_000).default(250),
+  /**
+   * Intra-op threads of the inline session. Above 1, inline runs happen only while no worker runs
+   * anything and no other request of the version is in flight; onnxruntime's threads then spin
+   * briefly after each run. Measured on 2 cores (docs/benchmarks.md): 2 threads raise c=1 from
+   * 0.48× to 0.72× of a single-process baseline and cost c=8 (1.41× → 1.01×).
+   */
+  inlineIntraOpThreads: int(1, 64).default(1),
 });
 
 export const ModelConfigSchema = z.strictObject({

@@ -233,6 +233,7 @@ export class ModelManager {
         filePath,
         instances: e.config.runtime.instances ?? Math.min(2, this.o.server.workers),
         intraOpThreads: e.config.runtime.intraOpThreads ?? this.o.server.intraOpThreads,
+        inlineIntraOpThreads: e.config.runtime.inlineIntraOpThreads,
       });
       try {
         await e.activate(loaded);

@@ -163,9 +163,15 @@ export class VersionEntry {
     this.meanInferUs = this.meanInferUs === undefined ? us : 0.9 * this.meanInferUs + 0.1 * us;
   }
 
-  /** Inline only for a lone request while nothing else of this version runs, and while runs stay fast. */
+  /**
+   * Inline only for a lone request while nothing else of this version runs, and while runs stay
+   * fast. An inline session with several threads (runtime.inlineIntraOpThreads) also waits for
+   * the whole runtime to be idle and for no other request of the version to be in flight.
+   */
   private shouldRunInline(items: readonly BatchItem<WorkInput, Tensor[]>[]): boolean {
+    const shared = this.config.runtime.inlineIntraOpThreads > 1;
     return this.inline && items.length === 1 && this.runningBatches === 1 && (this.batcher?.stats().queued ?? 0) === 0
+      && (!shared || (this.refs <= 1 && (this.loaded?.canRunInline?.() ?? true)))
       && this.meanInferUs !== undefined && this.meanInferUs < this.config.runtime.inlineMaxUs;
   }
 

@@ -13,6 +13,8 @@ export interface LoadOptions {
   instances: number;
   /** Intra-op threads per instance. */
   intraOpThreads: number;
+  /** Intra-op threads of the inline (main-thread) session, when one is enabled; default 1. */
+  inlineIntraOpThreads?: number;
 }
 
 export interface RunTimings {
@@ -37,6 +39,8 @@ export interface LoadedModel {
    * it only for short runs when nothing else is waiting. enableInline resolves when it is ready.
    */
   enableInline?(): Promise<void>;
+  /** False while the runtime's workers run anything: an inline run would compete for their cores. */
+  canRunInline?(): boolean;
   runInline?(inputs: Tensor[], outputNames?: string[]): Promise<{ outputs: Tensor[]; timings: RunTimings }>;
   /** Frees native memory. Must be called exactly once, after the last run() settled. */
   release(): Promise<void>;

@@ -144,7 +144,7 @@ export function createInferenceService(o: ServiceOptions): ManagedService {
         versionPolicy: config.versionPolicy,
         labels: manager.labelsOf(model),
         warmup: config.warmup,
-        runtime: { instances: entry.loaded?.instances, intraOpThreads: config.runtime.intraOpThreads, inlineMaxUs: config.runtime.inlineMaxUs, inline: entry.inlineEnabled },
+        runtime: { instances: entry.loaded?.instances, intraOpThreads: config.runtime.intraOpThreads, inlineMaxUs: config.runtime.inlineMaxUs, inlineIntraOpThreads: config.runtime.inlineIntraOpThreads, inline: entry.inlineEnabled },
         loadTimeoutMs: config.loadTimeoutMs,
         inputs: entry.signature.inputs,
         outputs: entry.signature.outputs,

@@ -30,6 +30,8 @@ export class OnnxRuntime implements Runtime {
   readonly platform = 'onnxruntime_onnx';
   readonly defaultFileName = 'model.onnx';
   private readonly workers: OnnxWorker[];
+  /** Runs sent to workers and not yet answered, over every model. */
+  private runsInFlight = 0;
   private nextSessionId = 1;
 
   constructor(options: OnnxRuntimeOptions = {}) {
@@ -43,6 +45,7 @@ export class OnnxRuntime implements Runtime {
   }
 
   async load(options: LoadOptions): Promise<LoadedModel> {
+    const runtime = this;
     const count = Math.min(options.instances, this.workers.length);
     const chosen = [...this.workers].sort((a, b) => a.sessions - b.sessions).slice(0, count);
     const placed: { worker: OnnxWorker; sessionId: number }[] = [];
@@ -79,13 +82,22 @@ export class OnnxRuntime implements Runtime {
           if (buf && !transfer.includes(buf)) transfer.push(buf);
           return { name: t.name, datatype: t.datatype, shape: t.shape, data: t.data };
         });
-        const reply = await p.worker.request({ kind: 'run', sessionId: p.sessionId, inputs: wire, outputNames }, transfer);
+        runtime.runsInFlight++;
+        let reply;
+        try {
+          reply = await p.worker.request({ kind: 'run', sessionId: p.sessionId, inputs: wire, outputNames }, transfer);
+        } finally {
+          runtime.runsInFlight--;
+        }
         return { outputs: reply.outputs ?? [], timings: reply.timings ?? { inputNs: 0, inferNs: 0, outputNs: 0 } };
       },
       async enableInline() {
         if (inline || released) return;
-        inline = await createSession(await readFile(options.filePath), 1);
+        // More than one thread is used only while every worker is idle (canRunInline), so the
+        // process stays within its thread budget.
+        inline = await createSession(await readFile(options.filePath), options.inlineIntraOpThreads ?? 1);
       },
+      canRunInline: () => runtime.runsInFlight === 0,
       async runInline(inputs: Tensor[], outputNames?: string[]) {
         if (!inline || released) throw new Error('inline session is not loaded');
         const { outputs, timings } = await runSession(inline, inputs, outputNames);
