@@ -18,15 +18,12 @@
  * Env: BENCH_DURATION_S (5), BENCH_WARMUP_S (1), BENCH_CONCURRENCY (64),
  * BENCH_REDIS_URL (redis://127.0.0.1:6379; empty skips Redis).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type Options } from 'autocannon';
-import { Redis } from 'ioredis';
 import { purchaseFeatureSet } from '../examples/yarnit/feature-set.js';
 import { writeFeatureLogs } from '../examples/yarnit/feature-logs.js';
 import { createGraphBuilder, floatAttr } from '../src/builder/index.js';
@@ -37,23 +34,14 @@ import {
 import { summarize } from '../src/monitoring/index.js';
 import { seededRandom } from '../src/util/index.js';
 import { busyCores, readCpuTicks } from './lib/machine-load.js';
+import { deleteRedisPrefix, envNumber, processCpuS, startBenchChild, stopBenchChild, type BenchChild } from './lib/processes.js';
 
 const MODEL = 'purchase';
 const WIDTH = 16;
 const HIDDEN = 32;
 const BODIES = 2000;
-const READY_LIMIT_MS = 120_000;
-const STOP_GRACE_MS = 5_000;
 const TARGET_P99_MS = 2;
 const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
-  return value;
-}
 
 const percentile = (sorted: Float64Array, p: number): number =>
   sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -119,56 +107,12 @@ async function measureAssembly(store: FeatureStore, name: string, events: readon
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+type Child = BenchChild;
 
-interface Child {
-  url: string;
-  process: ChildProcess;
-}
-
-async function startServe(repo: string, featureStore: string): Promise<Child> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--model-repository', repo, '--http-port', String(port), '--host', '127.0.0.1',
-    '--grpc-port', '-1', '--log-level', 'warn', '--feature-store', featureStore], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + READY_LIMIT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`skein serve exited with code ${child.exitCode} before listening`);
-    if (await fetch(`${url}/v2/health/ready`).then((r) => r.ok, () => false)) return { url, process: child };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`skein serve was not ready within ${READY_LIMIT_MS} ms`);
-}
-
-async function stopServe(child: Child): Promise<void> {
-  if (child.process.exitCode !== null || child.process.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.process.once('exit', () => resolve()));
-  child.process.kill('SIGTERM');
-  const timer = setTimeout(() => child.process.kill('SIGKILL'), STOP_GRACE_MS);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** CPU seconds (user + system) of a process from /proc; undefined off Linux. */
-function processCpuS(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
+const startServe = (repo: string, featureStore: string): Promise<Child> => startBenchChild('skein serve', [cli, 'serve', '--model-repository', repo,
+  '--host', '127.0.0.1', '--grpc-port', '-1', '--log-level', 'warn', '--feature-store', featureStore], (port) => ['--http-port', String(port)]);
+const stopServe = stopBenchChild;
+const deletePrefix = deleteRedisPrefix;
 
 interface ServeRow {
   mode: string;
@@ -226,19 +170,6 @@ async function checkParity(child: Child, rawBody: string, tensorBody: string): P
   };
   const [raw, tensor] = [await post('/infer-raw', rawBody), await post('/infer', tensorBody)];
   if (raw.outputs[0]!.data[0] !== tensor.outputs[0]!.data[0]) throw new Error('infer-raw and infer disagree on the same event');
-}
-
-async function deletePrefix(redisUrl: string, prefix: string): Promise<number> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  let deleted = 0;
-  try {
-    for await (const batch of redis.scanStream({ match: `${prefix}:*`, count: 1000 }) as AsyncIterable<string[]>) {
-      if (batch.length > 0) deleted += await redis.unlink(...batch);
-    }
-  } finally {
-    redis.disconnect();
-  }
-  return deleted;
 }
 
 async function prepareRepo(dir: string, sqlite: FeatureStore, events: readonly Record<string, unknown>[]): Promise<string> {

@@ -11,10 +11,7 @@
  * and after the Skein modes; its figure is the mean of both, so drift shows instead of hiding.
  * `skein lookup` runs with --log-level warn: at info, fastify logs two lines per request.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +20,7 @@ import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import { createPredictionStore } from '../src/offline/index.js';
 import { busyCores, readCpuTicks } from './lib/machine-load.js';
+import { deleteRedisPrefix, envNumber, processCpuS, startBenchChild, stopBenchChild, type BenchChild } from './lib/processes.js';
 
 const SET = 'purchase';
 const HIT_VALUE = (i: number): { probability: number[] } => ({ probability: [(i % 1000) / 1000] });
@@ -31,17 +29,6 @@ const CHUNK_ROWS = 5_000;
 const MISS_FRACTION = 0.1;
 const TARGET_RATIO = 0.7;
 const NOISE_LIMIT_CORES = 0.25;
-const READY_LIMIT_MS = 120_000;
-const STOP_GRACE_MS = 5_000;
-const CLOCK_TICKS_PER_S = 100;
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
-  return value;
-}
 
 /** The child mode: fastify 5, one route, one precomputed body (no store, no lookup). */
 async function serveConstant(port: number): Promise<void> {
@@ -70,20 +57,6 @@ async function buildSet(url: string, keys: number): Promise<void> {
   }
 }
 
-async function deletePrefix(redisUrl: string, prefix: string): Promise<number> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  let deleted = 0;
-  try {
-    const stream = redis.scanStream({ match: `${prefix}:*`, count: 1000 });
-    for await (const batch of stream as AsyncIterable<string[]>) {
-      if (batch.length > 0) deleted += await redis.unlink(...batch);
-    }
-  } finally {
-    redis.disconnect();
-  }
-  return deleted;
-}
-
 async function redisPid(redisUrl: string): Promise<number | undefined> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   try {
@@ -93,60 +66,12 @@ async function redisPid(redisUrl: string): Promise<number | undefined> {
   }
 }
 
-/** CPU seconds (user + system, all threads) of a process, from /proc; undefined off Linux. */
-function processCpuS(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    // The command name may hold spaces; fields after its closing parenthesis are fixed.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
-  } catch {
-    return undefined;
-  }
-}
+type Child = BenchChild;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-interface Child {
-  name: string;
-  url: string;
-  process: ChildProcess;
-}
-
-async function startChild(name: string, args: string[]): Promise<Child> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args, ...(args[0] === here ? [String(port)] : ['--http-port', String(port)])], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + READY_LIMIT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} before listening`);
-    const ready = await fetch(`${url}/v2/health/ready`).then((r) => r.ok, () => false);
-    if (ready) return { name, url, process: child };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`${name} was not ready within ${READY_LIMIT_MS} ms`);
-}
-
-async function stopChild(child: Child): Promise<void> {
-  if (child.process.exitCode !== null || child.process.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.process.once('exit', () => resolve()));
-  child.process.kill('SIGTERM');
-  const timer = setTimeout(() => child.process.kill('SIGKILL'), STOP_GRACE_MS);
-  await exited;
-  clearTimeout(timer);
-}
+const startChild = (name: string, args: string[]): Promise<Child> =>
+  startBenchChild(name, args, (port) => (args[0] === here ? [String(port)] : ['--http-port', String(port)]));
+const stopChild = stopBenchChild;
+const deletePrefix = deleteRedisPrefix;
 
 /** Fails the bench early when a hit or a miss does not answer what was published. */
 async function checkAnswers(child: Child, keys: number): Promise<void> {

@@ -23,17 +23,10 @@ import {
   type BenchReport, type ConcurrencyRow, type RoundResult,
 } from './lib/report.js';
 import { batchDelta, mergeBatches, readStats } from './lib/stats.js';
+import { envNumber } from './lib/processes.js';
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 const CEILING_SIZES_MAX = 8;
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
-  return value;
-}
 
 function envConcurrencies(): number[] {
   const raw = process.env.BENCH_CONCURRENCY ?? '1,8,64';
