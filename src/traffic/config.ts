@@ -43,8 +43,13 @@ export const GuardrailsSchema = z.strictObject({
   maxErrorRate: z.number().min(0).max(1).default(0.05),
   /** ... and at most this much above stable's error rate over the same window. */
   maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
-  /** Canary p99 latency / stable p99 latency over the step must stay at or below this. */
+  /** Canary p99 latency / stable p99 latency over the step must stay at or below this… */
   maxP99LatencyRatio: z.number().min(1).max(1000).default(2),
+  /**
+   * …unless the canary's p99 exceeds stable's by less than this: at sub-millisecond latencies one
+   * GC pause doubles a p99, which is noise, not a slower version.
+   */
+  minP99LatencyIncreaseMs: z.number().min(0).max(600_000).default(5),
   /** Optional KPI guardrail: canary rate of `type` events per prediction ≥ minRatio × stable's. */
   kpi: z.strictObject({ type: z.string().min(1).max(64), minRatio: z.number().gt(0).max(10) }).optional(),
 });

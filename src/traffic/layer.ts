@@ -266,7 +266,14 @@ export function createTraffic(o: TrafficOptions): Traffic {
       // Labels moved at run time come back after a restart (when their version is ready again).
       const models = new Set([...experiments.keys(), ...rollouts.keys(), ...fallbacks.keys(), ...config.feedback.models]);
       for (const model of models) {
-        for (const [label, version] of Object.entries(await o.store.getLabels(model))) {
+        let stored: Record<string, number>;
+        try {
+          stored = await o.store.getLabels(model);
+        } catch (err) {
+          o.logger.warn({ model, err: String(err) }, 'moved labels not restored: the traffic state store is unavailable; config.yaml labels apply');
+          continue;
+        }
+        for (const [label, version] of Object.entries(stored)) {
           try {
             o.versions.setLabel(model, label, version);
           } catch (err) {

@@ -66,3 +66,10 @@ test('commands move between states only where allowed', () => {
   assert.equal(commandTransition(config, back, 'start', 5, 'x')!.status, 'ramping');
   assert.deepEqual(commandTransition(config, started, 'promote', 6, 'x')!.percent, 100);
 });
+
+test('a p99 ratio above the limit is noise below minP99LatencyIncreaseMs', () => {
+  // 0.4 ms against 0.1 ms: 4× but 0.3 ms apart, under the 5 ms floor.
+  assert.equal(decideRollout(config, ramping(0), window(200, 0, 0.4), window(200, 0, 0.1), 10).action, 'hold');
+  const strict = RolloutSchema.parse({ model: 'm', canary: 2, guardrails: { minP99LatencyIncreaseMs: 0 } });
+  assert.equal(decideRollout(strict, ramping(0), window(200, 0, 0.4), window(200, 0, 0.1), 10).action, 'rollback');
+});

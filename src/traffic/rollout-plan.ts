@@ -54,7 +54,7 @@ export function brokenGuardrail(config: RolloutConfig, canary: WindowSnapshot, s
       return `canary error rate ${pct(canary.errorRate)} exceeds stable's ${pct(stable.errorRate)} by more than ${pct(g.maxErrorRateIncrease)}`;
     }
     const enough = canary.requests >= MIN_LATENCY_REQUESTS && stable.requests >= MIN_LATENCY_REQUESTS;
-    if (enough && stable.p99Ms > 0 && canary.p99Ms / stable.p99Ms > g.maxP99LatencyRatio) {
+    if (enough && stable.p99Ms > 0 && canary.p99Ms / stable.p99Ms > g.maxP99LatencyRatio && canary.p99Ms - stable.p99Ms >= g.minP99LatencyIncreaseMs) {
       return `canary p99 ${canary.p99Ms.toFixed(2)} ms is more than ${g.maxP99LatencyRatio}× stable's ${stable.p99Ms.toFixed(2)} ms`;
     }
   }

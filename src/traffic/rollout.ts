@@ -65,8 +65,24 @@ export class RolloutController {
     return this.state;
   }
 
-  /** Loads (or creates) the stored state, starts ramping when autoStart, and schedules checks. */
+  /**
+   * Loads (or creates) the stored state, starts ramping when autoStart, and schedules checks.
+   * With the state store unreachable the rollout stays at 0% (stable only) and the checks retry
+   * until the store answers: a replica never guesses a shared rollout's step.
+   */
   async start(): Promise<void> {
+    try {
+      await this.initialize();
+    } catch (err) {
+      this.logger.warn({ model: this.model, err: String(err) }, 'rollout state unavailable; serving stable only until the store answers');
+    }
+    this.publish();
+    this.schedule();
+  }
+
+  private initialized = false;
+
+  private async initialize(): Promise<void> {
     const stored = await this.store.getRollout(this.model);
     if (stored) this.adopt(stored.state as RolloutState, stored.revision);
     else {
@@ -75,8 +91,7 @@ export class RolloutController {
       else await this.reload();
     }
     if (this.config.autoStart && this.state.status === 'pending') await this.command('start', 'autoStart');
-    this.publish();
-    this.schedule();
+    this.initialized = true;
   }
 
   close(): void {
@@ -110,6 +125,10 @@ export class RolloutController {
 
   /** One check: adopt the shared state, judge the windows, apply the decision. Exposed for tests. */
   async check(): Promise<void> {
+    if (!this.initialized) {
+      await this.initialize();
+      return;
+    }
     await this.reload();
     const kpi = this.config.guardrails.kpi && this.kpi ? await this.kpi() : undefined;
     const d = decideRollout(this.config, this.state, this.canaryWindow.snapshot(), this.stableWindow.snapshot(), this.hooks.wallNow(), kpi);
