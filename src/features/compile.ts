@@ -1,7 +1,7 @@
 import { ServingError } from '../errors/index.js';
 import { ChainError, compileChain, type RefReader, type SparseColumns, type Value, type ValueType, type Widening } from './chain.js';
 import { parseSpec } from './parse.js';
-import { schemaHashOf } from './hash.js';
+import { canonicalJson, schemaHashOf } from './hash.js';
 import { DEFAULT_MAX_STRING_LENGTH, SPEC_LIMITS, type FeatureSetSpec, type FeatureSpec, type SourceSpec } from './spec.js';
 import { asAttribute, type LocalTime, type Locale } from './values.js';
 
@@ -62,6 +62,12 @@ export interface CompiledFeature {
   defaultColumns: Float32Array;
   /** BYTES value written when a string feature is missing. */
   defaultString: string;
+  /**
+   * Per-row cache slots of the value after the source (slots[0]) and after each step (slots[s+1]).
+   * Features that read the same source through the same leading transforms share slots, so a
+   * query normalized and tokenized by four features is computed once per row.
+   */
+  slots: readonly number[];
 }
 
 export interface CompiledTensor {
@@ -79,6 +85,8 @@ export interface CompiledFeatureSet {
   rawFields: readonly RawField[];
   features: readonly CompiledFeature[];
   tensors: readonly CompiledTensor[];
+  /** Distinct (source, leading transforms) values per row: the size of computeRow's cache. */
+  slotCount: number;
 }
 
 export type { SparseColumns };
@@ -171,7 +179,29 @@ function defaultsOf(f: FeatureSpec, type: ValueType, width: number): { columns: 
   return { columns, text: '' };
 }
 
-function compileFeature(f: FeatureSpec, index: number, entities: ReadonlyMap<string, CompiledEntity>, raw: RawFields, earlier: ReadonlyMap<string, CompiledFeature>): CompiledFeature {
+/**
+ * Slots of one feature's intermediate values, keyed by the canonical JSON of its source and leading
+ * transforms. Transforms are pure and referenced features precede the one that names them, so
+ * equal keys mean equal values within a row.
+ */
+function slotsOf(f: FeatureSpec, registry: Map<string, number>, steps: number): number[] {
+  let key = canonicalJson(f.source);
+  const slot = (k: string): number => {
+    let n = registry.get(k);
+    if (n === undefined) registry.set(k, (n = registry.size));
+    return n;
+  };
+  const slots = [slot(key)];
+  for (const t of f.transforms ?? []) {
+    key = `${key}\u0000${canonicalJson(t)}`;
+    slots.push(slot(key));
+  }
+  // One step per transform, a widening one (if any) last: slots[s + 1] is transforms[s]'s value.
+  if (slots.length - 1 < steps) throw new Error(`feature "${f.name}": ${steps} steps for ${slots.length - 1} transforms`);
+  return slots;
+}
+
+function compileFeature(f: FeatureSpec, index: number, entities: ReadonlyMap<string, CompiledEntity>, raw: RawFields, earlier: ReadonlyMap<string, CompiledFeature>, registry: Map<string, number>): CompiledFeature {
   const source = sourceOf(f, entities, raw);
   let chain;
   try {
@@ -199,6 +229,7 @@ function compileFeature(f: FeatureSpec, index: number, entities: ReadonlyMap<str
     widening: chain.widening,
     defaultColumns: defaults.columns,
     defaultString: defaults.text,
+    slots: slotsOf(f, registry, chain.steps.length),
   };
 }
 
@@ -234,9 +265,10 @@ export function compileFeatureSet(input: unknown): CompiledFeatureSet {
     raw.declare({ name: e.keyField, type: 'string', maxLength: MAX_ENTITY_ID_LENGTH, required: entity.required, parse: 'key' }, `entity "${name}"`);
   }
   const byName = new Map<string, CompiledFeature>();
+  const registry = new Map<string, number>();
   const features = spec.features.map((f, i) => {
     if (byName.has(f.name)) fail(f.name, 'declared twice; feature names are unique in a set');
-    const compiled = compileFeature(f, i, entities, raw, byName);
+    const compiled = compileFeature(f, i, entities, raw, byName, registry);
     byName.set(f.name, compiled);
     return compiled;
   });
@@ -249,6 +281,7 @@ export function compileFeatureSet(input: unknown): CompiledFeatureSet {
     rawFields: Object.freeze(rawFields),
     features: Object.freeze(features),
     tensors: Object.freeze(tensors),
+    slotCount: registry.size,
   });
 }
 

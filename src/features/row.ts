@@ -34,9 +34,17 @@ export function computeRow(set: CompiledFeatureSet, raw: RawRow, entities: reado
   const cells: Cell[] = [];
   let missing = 0;
   const input = { raw, entities };
+  // Shared intermediate values of this row (see CompiledFeature.slots): undefined = not computed yet.
+  const cache: (Value | null | undefined)[] = new Array<Value | null | undefined>(set.slotCount);
   for (const f of set.features) {
-    let v = f.source(input);
-    for (let s = 0; v !== null && s < f.steps.length; s++) v = f.steps[s]!(v, refs);
+    let v = cache[f.slots[0]!];
+    if (v === undefined) cache[f.slots[0]!] = v = f.source(input);
+    for (let s = 0; v !== null && s < f.steps.length; s++) {
+      const slot = f.slots[s + 1]!;
+      const known = cache[slot];
+      if (known !== undefined) v = known;
+      else cache[slot] = v = f.steps[s]!(v, refs);
+    }
     values[f.index] = v;
     let cell: Cell;
     if (v === null) cell = { recorded: null, columns: null, text: null };
