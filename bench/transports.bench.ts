@@ -12,7 +12,6 @@
  * examples); otherwise they are trained into the temporary repository (a few seconds).
  */
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -22,6 +21,7 @@ import { createGrpcClient, createRestClient, type InferenceClient, type InputTen
 import { startServerChild, type ServerChild } from './lib/children.js';
 import { busyCores, readCpuTicks } from './lib/machine-load.js';
 import { mlpSmallModel, seededRandom } from './lib/model.js';
+import { freePort } from './lib/processes.js';
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 const EXAMPLES = here('../examples/yarnit/models');
@@ -84,18 +84,6 @@ async function prepareRepository(): Promise<string> {
   await writeFile(join(repo, 'mlp_small', 'config.yaml'), 'maxBatchSize: 64\n');
   await writeFile(join(repo, 'mlp_small', '1', 'model.onnx'), mlpSmallModel());
   return repo;
-}
-
-/** A port free right now; the child binds it a moment later (fine for a bench on loopback). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function percentile(sorted: readonly number[], p: number): number {

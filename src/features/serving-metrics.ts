@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { SkewReport } from '../monitoring/index.js';
+import type { FeatureSkew, SkewReport } from '../monitoring/index.js';
 
 /**
  * Metrics of raw-field serving:
@@ -55,34 +55,25 @@ function createHolder(registry: Registry): Holder {
     sources: new Set(),
   };
   // Both gauges read the same memoized reports; collect() runs once per gauge per scrape.
-  new Gauge({
-    name: 'skein_feature_psi',
-    help: 'PSI of a feature between its training statistics and the served vectors (skew report); absent until compared.',
-    labelNames: ['model', 'version', 'feature'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const { source, report } of reportsOf(holder)) {
-        for (const [feature, f] of Object.entries(report.features)) {
-          if (f.psi !== null) this.set({ model: source.model, version: source.version, feature }, f.psi);
+  const perFeature = (name: string, help: string, value: (f: FeatureSkew) => number | null): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['model', 'version', 'feature'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const { source, report } of reportsOf(holder)) {
+          for (const [feature, f] of Object.entries(report.features)) {
+            const v = value(f);
+            if (v !== null) this.set({ model: source.model, version: source.version, feature }, v);
+          }
         }
-      }
-    },
-  });
-  new Gauge({
-    name: 'skein_feature_skew_flagged',
-    help: '1 when the skew report flags the feature (training vs serving), else 0 (also while there is too little data).',
-    labelNames: ['model', 'version', 'feature'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const { source, report } of reportsOf(holder)) {
-        for (const [feature, f] of Object.entries(report.features)) {
-          this.set({ model: source.model, version: source.version, feature }, f.flagged ? 1 : 0);
-        }
-      }
-    },
-  });
+      },
+    });
+  };
+  perFeature('skein_feature_psi', 'PSI of a feature between its training statistics and the served vectors (skew report); absent until compared.', (f) => f.psi);
+  perFeature('skein_feature_skew_flagged', '1 when the skew report flags the feature (training vs serving), else 0 (also while there is too little data).', (f) => (f.flagged ? 1 : 0));
   return holder;
 }
 
