@@ -232,7 +232,8 @@ rollouts:
   });
 
   test('a slow canary is rolled back on the p99 guardrail', async () => {
-    server = await serve(slowModel(4), `
+    // Both versions warmed up, so stable's p99 is its steady latency, not a cold first run.
+    server = await serve(slowModel(6), `
 rollouts:
   - model: m
     canary: 2
@@ -240,8 +241,8 @@ rollouts:
     stepDwellMs: 60000
     checkIntervalMs: 20
     guardrails: { maxP99LatencyRatio: 3 }
-`);
-    for (let i = 0; i < 300 && (await getJson(`${server.url}/v2/rollouts/m`)).body.state.status === 'ramping'; i++) {
+`, ALL);
+    for (let i = 0; i < 600 && (await getJson(`${server.url}/v2/rollouts/m`)).body.state.status === 'ramping'; i++) {
       const res: { status: number } = await postJson(`${server.url}/v2/models/m/infer`, { ...fp32Rows([[1, 2, 3, 4]]), parameters: { unit_id: `s-${i}` } });
       assert.equal(res.status, 200);
     }
