@@ -19,5 +19,7 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
+// --test-force-exit: a test file that fails half way and leaks a server (worker threads, timers)
+// is reported as failed instead of hanging the whole run.
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-force-exit', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

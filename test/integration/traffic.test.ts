@@ -184,13 +184,15 @@ feedback:
 
 describe('canary rollouts', () => {
   let dir: string;
-  let server: TestServer | undefined;
+  let server: TestServer;
+  // Every server a test starts is closed here, even when the test fails half way.
+  const started: TestServer[] = [];
 
   before(async () => {
     dir = await tempRepo('skein-canary-');
   });
   after(async () => {
-    await server?.close();
+    for (const s of started) await s.close();
   });
 
   async function serve(canary: Uint8Array, rollout: string, config = NO_WARMUP): Promise<TestServer> {
@@ -199,7 +201,9 @@ describe('canary rollouts', () => {
     await writeModel(repo, 'm', 2, canary);
     const file = join(dir, `traffic-${Math.random().toString(36).slice(2)}.yaml`);
     await writeFile(file, rollout);
-    return startTestServer(repo, { traffic: file, trafficState: join(dir, `${Math.random().toString(36).slice(2)}.sqlite`) });
+    const s = await startTestServer(repo, { traffic: file, trafficState: join(dir, `${Math.random().toString(36).slice(2)}.sqlite`) });
+    started.push(s);
+    return s;
   }
 
   test('a canary that fails is rolled back by itself while every client gets a 200 from stable', async () => {
@@ -220,15 +224,13 @@ rollouts:
     }
     assert.equal(failures, 0);
     assert.equal(canaryAnswers, 0, 'a failing canary never answers');
-    await until('the rollout to roll back', async () => (await getJson(`${server!.url}/v2/rollouts/m`)).body.state.status === 'rolled_back');
+    await until('the rollout to roll back', async () => (await getJson(`${server.url}/v2/rollouts/m`)).body.state.status === 'rolled_back');
     const view = (await getJson(`${server.url}/v2/rollouts/m`)).body;
     assert.equal(view.state.percent, 0);
     assert.match(view.state.reason, /error rate/);
     assert.ok(view.history.some((h: any) => h.event === 'rolled_back' && h.detail.automatic === true));
     assert.equal(await metric(server.url, 'skein_rollout_canary_percent', { model: 'm' }), 0);
     assert.ok(await metric(server.url, 'skein_rollout_requests_total', { model: 'm', outcome: 'retried_on_stable' }) > 0);
-    await server.close();
-    server = undefined;
   });
 
   test('a slow canary is rolled back on the p99 guardrail', async () => {
@@ -246,10 +248,8 @@ rollouts:
       const res: { status: number } = await postJson(`${server.url}/v2/models/m/infer`, { ...fp32Rows([[1, 2, 3, 4]]), parameters: { unit_id: `s-${i}` } });
       assert.equal(res.status, 200);
     }
-    await until('the rollout to roll back', async () => (await getJson(`${server!.url}/v2/rollouts/m`)).body.state.status === 'rolled_back');
+    await until('the rollout to roll back', async () => (await getJson(`${server.url}/v2/rollouts/m`)).body.state.status === 'rolled_back');
     assert.match((await getJson(`${server.url}/v2/rollouts/m`)).body.state.reason, /p99/);
-    await server.close();
-    server = undefined;
   });
 
   test('a healthy canary walks every step and is promoted: the stable label then names it', async () => {
@@ -272,8 +272,6 @@ rollouts:
     assert.equal((await getJson(`${server.url}/v2/models/m/labels`)).body.labels.stable, 2);
     const res = await postJson(`${server.url}/v2/models/m/versions/stable/infer`, fp32Rows([[1, 2, 3, 4]]));
     assert.equal(res.body.model_version, '2');
-    await server.close();
-    server = undefined;
   });
 
   test('operators pause, resume and roll back by API; a refused command says why', async () => {
@@ -298,8 +296,6 @@ rollouts:
     const bad = await fetch(`${server.url}/v2/models/m/labels/stable`, { method: 'PUT', body: JSON.stringify({ version: 9 }), headers: { 'content-type': 'application/json' } });
     assert.equal(bad.status, 409);
     assert.equal(((await bad.json()) as { code: string }).code, 'LABEL_TARGET_NOT_READY');
-    await server.close();
-    server = undefined;
   });
 });
 
@@ -401,18 +397,22 @@ rollouts:
       return r;
     };
     let server = await startTestServer(await copy(), options);
-    const pid = [];
-    for (let i = 0; i < 50; i++) {
-      const res = await postJson(`${server.url}/v2/models/e/infer`, { ...fp32Rows([[1, 2, 3, 4]]), parameters: { unit_id: `r-${i}` } });
-      pid.push(res.body.parameters.prediction_id);
+    const pid: string[] = [];
+    let before;
+    try {
+      for (let i = 0; i < 50; i++) {
+        const res = await postJson(`${server.url}/v2/models/e/infer`, { ...fp32Rows([[1, 2, 3, 4]]), parameters: { unit_id: `r-${i}` } });
+        pid.push(res.body.parameters.prediction_id);
+      }
+      await postJson(`${server.url}/v2/feedback`, { prediction_id: pid[0], type: 'click' });
+      assert.equal((await postJson(`${server.url}/v2/rollouts/m/start`, {})).body.state.status, 'ramping');
+      await postJson(`${server.url}/v2/rollouts/m/pause`, {});
+      const put = await fetch(`${server.url}/v2/models/m/labels/gold`, { method: 'PUT', body: JSON.stringify({ version: 2 }), headers: { 'content-type': 'application/json' } });
+      assert.equal(put.status, 200);
+      before = (await getJson(`${server.url}/v2/experiments/exp/report`)).body;
+    } finally {
+      await server.close();
     }
-    await postJson(`${server.url}/v2/feedback`, { prediction_id: pid[0], type: 'click' });
-    assert.equal((await postJson(`${server.url}/v2/rollouts/m/start`, {})).body.state.status, 'ramping');
-    await postJson(`${server.url}/v2/rollouts/m/pause`, {});
-    const put = await fetch(`${server.url}/v2/models/m/labels/gold`, { method: 'PUT', body: JSON.stringify({ version: 2 }), headers: { 'content-type': 'application/json' } });
-    assert.equal(put.status, 200);
-    const before = (await getJson(`${server.url}/v2/experiments/exp/report`)).body;
-    await server.close();
 
     server = await startTestServer(await copy(), options);
     try {
