@@ -6,7 +6,7 @@
  *
  *   node --import tsx bench/lookup.bench.ts
  *
- * Env: BENCH_DURATION_S (5), BENCH_WARMUP_S (1), BENCH_CONCURRENCY (64), BENCH_KEYS (100000),
+ * Env: BENCH_SKEIN (dist: the compiled CLI; default the sources through tsx), BENCH_DURATION_S (5), BENCH_WARMUP_S (1), BENCH_CONCURRENCY (64), BENCH_KEYS (100000),
  * BENCH_REDIS_URL (redis://127.0.0.1:6379; empty skips Redis). The constant server runs before
  * and after the Skein modes; its figure is the mean of both, so drift shows instead of hiding.
  * `skein lookup` runs with --log-level warn: at info, fastify logs two lines per request.
@@ -164,7 +164,8 @@ function printTable(rows: Measured[], constantRps: number): void {
 }
 
 const here = fileURLToPath(import.meta.url);
-const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+// BENCH_SKEIN=dist runs the compiled CLI (`npm run build` first), as users run `skein lookup`.
+const cli = fileURLToPath(new URL(process.env.BENCH_SKEIN === 'dist' ? '../dist/src/cli/main.js' : '../src/cli/main.ts', import.meta.url));
 
 async function main(): Promise<void> {
   const durationS = envNumber('BENCH_DURATION_S', 5);
