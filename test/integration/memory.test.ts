@@ -24,7 +24,10 @@ test('memory levels off over 200 load/unload cycles (sessions are released)', as
     const mean = half.reduce((a, b) => a + b, 0) / half.length;
     const spreadMb = (Math.max(...half) - mean) / 2 ** 20;
     const growthMb = (half.at(-1)! - half[0]!) / 2 ** 20;
-    assert.ok(spreadMb < 20, `second half: max − mean = ${spreadMb.toFixed(1)} MB`);
+    // glibc keeps freed native arenas for a while, so RSS wanders by up to ~27 MB without any
+    // leak (docs/reliability.md, scenario 4); a leaked session pair is 3.2 MB per cycle, ~320 MB
+    // over the second half, which both checks catch by a wide margin.
+    assert.ok(spreadMb < 32, `second half: max − mean = ${spreadMb.toFixed(1)} MB`);
     assert.ok(growthMb < 40, `second half grew ${growthMb.toFixed(1)} MB`);
   } finally {
     await server.close();
