@@ -34,7 +34,7 @@ export { exportTrainingRows, TRAINING_STATS_FILE, CSV_FIXED_COLUMNS } from './ex
 export type { ExportOptions, ExportSummary, EntityLogOptions } from './export.js';
 export { RECORD_FORMATS } from './records.js';
 export type { RecordFormat } from './records.js';
-export { createFeatureServing, openFeatureStoreUrl, checkFits, DEFAULT_MAX_SERVED_VERSIONS, DEFAULT_RETRY_MISSING_MS, DEFAULT_REPORT_MIN_INTERVAL_MS } from './serving.js';
+export { createFeatureServing, checkFits, DEFAULT_MAX_SERVED_VERSIONS, DEFAULT_RETRY_MISSING_MS, DEFAULT_REPORT_MIN_INTERVAL_MS } from './serving.js';
 export type { FeatureServing, FeatureServingOptions, ServedFeatures, VersionRef } from './serving.js';
 export { planWatch, watchedVector, rowPredictions, MAX_WATCHED_STRING_LENGTH } from './watch.js';
 export type { WatchPlan } from './watch.js';

@@ -357,23 +357,6 @@ export function checkFits(set: CompiledFeatureSet, signature: Signature, label: 
   }
 }
 
-/**
- * Opens the server's feature store from its URL (`--feature-store`): what createFeatureStore
- * takes, plus `?prefix=name` on a redis:// URL for the key prefix (deployments sharing a Redis).
- */
-export function openFeatureStoreUrl(url: string): FeatureStore {
-  if (!/^rediss?:\/\//i.test(url)) return createFeatureStore({ url });
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ServingError('INVALID_CONFIG', 'the feature store URL is not a valid redis:// URL');
-  }
-  const keyPrefix = parsed.searchParams.get('prefix') ?? undefined;
-  parsed.searchParams.delete('prefix');
-  return createFeatureStore({ url: parsed.toString(), ...(keyPrefix !== undefined ? { keyPrefix } : {}) });
-}
-
 /** The latest `capacity` items pushed, oldest overwritten first. */
 function createRing<T>(capacity: number): { push(item: T): void; items(): readonly T[] } {
   const buffer: T[] = [];

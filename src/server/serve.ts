@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ServingError } from '../errors/index.js';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/index.js';
@@ -12,7 +12,7 @@ import * as grpcJs from '@grpc/grpc-js';
 import { createGuard, loadTls } from '../auth/index.js';
 import { createPayloadLogger } from '../privacy/index.js';
 import { createLookupService, createPredictionStore } from '../offline/index.js';
-import { createFeatureServing, openFeatureStoreUrl } from '../features/index.js';
+import { createFeatureServing, createFeatureStore } from '../features/index.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
 import { createTraffic, createTrafficState, parseTrafficConfig, type Traffic } from '../traffic/index.js';
 import { createGrpcServer, type GrpcServer } from './grpc/index.js';
@@ -92,7 +92,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const lookup = predictionStore ? createLookupService({ store: predictionStore, clock, registry: metrics.registry }) : undefined;
   await lookup?.start();
   // Raw-field requests (/infer-raw): each version's features.json over the one shared feature store.
-  const featureStore = config.featureStore ? openFeatureStoreUrl(config.featureStore) : undefined;
+  const featureStore = config.featureStore ? createFeatureStore({ url: config.featureStore }) : undefined;
   const features = createFeatureServing({
     repositoryRoot: root, registry: metrics.registry, clock, logger, skew: { sampleRate: config.featureSkewSampleRate },
     isServed: (model, version, generation) => manager.versionsOf(model).some((e) => e === generation && e.version === version && e.state === 'ready'),
@@ -173,16 +173,6 @@ async function startTrafficLayer(file: string, stateUrl: string, d: TrafficDeps)
     throw new ServingError('INVALID_CONFIG', `cannot read the traffic config ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   const config = parseTrafficConfig(text, file);
-  if (!/^rediss?:\/\//.test(stateUrl) && stateUrl !== ':memory:') mkdirSync(dirname(resolve(stateUrl.replace(/^sqlite:\/\//, ''))), { recursive: true });
-  // redis://host:port/db?prefix=name: — the prefix separates deployments sharing one Redis.
-  let url = stateUrl;
-  let keyPrefix: string | undefined;
-  if (/^rediss?:\/\//.test(stateUrl)) {
-    const u = new URL(stateUrl);
-    keyPrefix = u.searchParams.get('prefix') ?? undefined;
-    u.searchParams.delete('prefix');
-    url = u.toString();
-  }
-  const store = createTrafficState({ url, ...(keyPrefix !== undefined ? { keyPrefix } : {}) });
+  const store = createTrafficState({ url: stateUrl });
   return createTraffic({ config, core: d.core, versions: d.manager, store, registry: d.metrics.registry, logger: d.logger, clock: d.clock });
 }

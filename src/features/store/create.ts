@@ -1,12 +1,14 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ServingError } from '../../errors/index.js';
+import { splitRedisPrefix } from '../../util/index.js';
 import { DEFAULT_KEY_PREFIX, checkPrefix, ttlFor } from './common.js';
 import { RedisFeatureStore } from './redis.js';
 import { SqliteFeatureStore } from './sqlite.js';
 import type { FeatureStore, FeatureStoreOptions } from './types.js';
 
 /**
- * Opens the feature store a URL names: redis:// or rediss:// → Redis; sqlite://relative.db,
+ * Opens the feature store a URL names: redis:// or rediss:// → Redis (`?prefix=name` in the URL
+ * wins over keyPrefix); sqlite://relative.db,
  * sqlite:///absolute.db, a bare path or :memory: → SQLite (created if absent). Any other scheme
  * is INVALID_CONFIG.
  */
@@ -18,8 +20,10 @@ export function createFeatureStore(options: FeatureStoreOptions): FeatureStore {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1]?.toLowerCase();
   switch (scheme) {
     case 'redis':
-    case 'rediss':
-      return new RedisFeatureStore(url, { ...rest, keyPrefix });
+    case 'rediss': {
+      const split = splitRedisPrefix(url);
+      return new RedisFeatureStore(split.url, { ...rest, keyPrefix: split.prefix !== undefined ? checkPrefix(split.prefix) : keyPrefix });
+    }
     case undefined:
       return new SqliteFeatureStore(sqlitePath(url), { ...rest, keyPrefix });
     case 'sqlite':

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { BeginRun, ChunkRow, PredictionValue, RunInfo, RunStatus } from '../types.js';
 import { checkGateable, checkPublishable, runNotFound, runNotPublishable, setNotFound, statusAfterComplete } from './lifecycle.js';
 import { ServingError } from '../../errors/index.js';
+import { splitRedisPrefix } from '../../util/index.js';
 import { checkKey, checkRunId, checkSetName } from './names.js';
 import { SCAN_PAGE_ROWS, checkChunk, checkLimit, checkValue } from './rows.js';
 import { BEGIN_RUN, LOOKUP, PUBLISH, ROLLBACK, WRITE_CHUNK } from './redis-scripts.js';
@@ -28,19 +29,18 @@ export class RedisPredictionStore implements LookupStore {
   private readonly nowMs: () => number;
 
   constructor(url: string, options: StoreOptions = {}) {
-    const parsed = new URL(url);
-    const prefix = parsed.searchParams.get('prefix') ?? DEFAULT_PREFIX;
+    const split = splitRedisPrefix(url);
+    const prefix = split.prefix ?? DEFAULT_PREFIX;
     if (!PREFIX_PATTERN.test(prefix)) {
       throw new ServingError('INVALID_CONFIG', 'the prefix parameter of a redis:// store must be 1-64 characters from [A-Za-z0-9_.:-]');
     }
-    parsed.searchParams.delete('prefix');
     this.p = prefix;
     this.nowMs = options.nowMs ?? Date.now;
     // Fail a command after one reconnect attempt instead of queueing it for long: the batch job
     // retries with its own backoff, and a lookup should fail fast rather than hang.
     // Auto-pipelining: lookups issued in the same event-loop turn share one write and one read,
     // which is most of the cost of a small Redis command at high concurrency.
-    this.redis = new Redis(parsed.toString(), { maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: false, enableAutoPipelining: true });
+    this.redis = new Redis(split.url, { maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: false, enableAutoPipelining: true });
     this.redis.on('error', () => undefined);
     // EVALSHA (with EVAL on NOSCRIPT) rather than sending the script's text with every lookup.
     this.redis.defineCommand('skeinLookupPublished', { numberOfKeys: 1, lua: LOOKUP });

@@ -1,13 +1,16 @@
-import { isAbsolute, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { ServingError } from '../../errors/index.js';
+import { splitRedisPrefix } from '../../util/index.js';
 import { createRedisTrafficState } from './redis.js';
 import { createSqliteTrafficState, type SqliteTrafficStateOptions } from './sqlite.js';
 import type { TrafficStateStore } from './types.js';
 
 /**
  * Opens the traffic state the URL names:
- *   redis://host:port[/db] or rediss://… → Redis (replicas share it; keys under keyPrefix)
- *   ':memory:', a bare file path, or sqlite://path → SQLite (file created if absent)
+ *   redis://host:port[/db][?prefix=name] or rediss://… → Redis (replicas share it; keys under the
+ *   prefix: the URL's, else keyPrefix)
+ *   ':memory:', a bare file path, or sqlite://path → SQLite (file and directory created if absent)
  * Any other scheme is INVALID_CONFIG. `clock` is used by SQLite only: Redis expires keys itself.
  */
 export function createTrafficState(options: SqliteTrafficStateOptions): TrafficStateStore {
@@ -16,7 +19,8 @@ export function createTrafficState(options: SqliteTrafficStateOptions): TrafficS
     case 'redis':
     case 'rediss': {
       const { clock: _unused, ...redisOptions } = options;
-      return createRedisTrafficState(redisOptions);
+      const { url, prefix } = splitRedisPrefix(options.url);
+      return createRedisTrafficState({ ...redisOptions, url, ...(prefix !== undefined ? { keyPrefix: prefix } : {}) });
     }
     case 'sqlite':
       return createSqliteTrafficState({ ...options, url: sqlitePath(options.url.slice('sqlite://'.length)) });
@@ -27,7 +31,11 @@ export function createTrafficState(options: SqliteTrafficStateOptions): TrafficS
   }
 }
 
+/** The absolute path of the SQLite file; its directory is created (the default lives in .skein/). */
 function sqlitePath(path: string): string {
   if (path.length === 0) throw new ServingError('INVALID_CONFIG', 'the traffic state URL needs a SQLite file path (or :memory:)');
-  return path === ':memory:' || isAbsolute(path) ? path : resolve(path);
+  if (path === ':memory:') return path;
+  const absolute = isAbsolute(path) ? path : resolve(path);
+  mkdirSync(dirname(absolute), { recursive: true });
+  return absolute;
 }
