@@ -1,9 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  chiSquareSurvival, compareMeans, compareProportions, lnGamma, normalCdf, normalQuantile, sampleRatioMismatch,
-  studentTCdf, studentTQuantile,
-} from './stats.js';
+import { chiSquareSurvival, lnGamma, normalCdf, normalQuantile, studentTCdf, studentTQuantile } from '../stats/index.js';
+import { compareMeans, compareProportions, sampleRatioMismatch } from './stats.js';
 
 /**
  * Expected values are either closed forms written out here (Cauchy for t with 1 df, the 2-df t,

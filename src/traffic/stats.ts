@@ -7,7 +7,6 @@
  * arm with no exposures, a variance from one observation) are null, never NaN.
  */
 import { gammaQ, normalQuantile, studentTQuantile, studentTUpperTail, chiSquareSurvival } from '../stats/index.js';
-export { normalCdf, normalQuantile, studentTCdf, studentTQuantile, chiSquareSurvival, lnGamma, gammaQ } from '../stats/index.js';
 
 // ---------------------------------------------------------------------------------------------
 // Comparisons of a treatment arm with the control arm
