@@ -292,6 +292,9 @@ rollouts:
     assert.equal(refused.body.code, 'ROLLOUT_CONFLICT');
     const unknown = await postJson(`${server.url}/v2/rollouts/nope/pause`, {});
     assert.equal(unknown.body.code, 'ROLLOUT_NOT_FOUND');
+    const badCommand = await postJson(`${server.url}/v2/rollouts/m/explode`, {});
+    assert.equal(badCommand.status, 404);
+    assert.match(badCommand.body.error, /use one of start, pause, resume, promote, rollback/);
     // A label may point only at a ready version.
     const bad = await fetch(`${server.url}/v2/models/m/labels/stable`, { method: 'PUT', body: JSON.stringify({ version: 9 }), headers: { 'content-type': 'application/json' } });
     assert.equal(bad.status, 409);
