@@ -2,3 +2,4 @@ export { systemClock, ManualClock } from './clock.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { seededRandom } from './random.js';
 export { splitRedisPrefix } from './redis-url.js';
+export { startModuleWorker } from './worker-thread.js';

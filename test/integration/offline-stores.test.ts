@@ -217,6 +217,13 @@ storeContract('SQLite', async () => {
   return { store: await createPredictionStore(url, { nowMs: steppingClock() }), url, cleanup: () => rm(dir, { recursive: true, force: true }) };
 });
 
+// The same store with its chunks committed on the event loop instead of the writer thread.
+storeContract('SQLite (writes on the event loop)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'skein-store-'));
+  const url = `sqlite://${join(dir, 'predictions.db')}`;
+  return { store: await createPredictionStore(url, { nowMs: steppingClock(), writerThread: false }), url, cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
 storeContract('PostgreSQL', async () => {
   const schema = `skein_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   const url = `${PG_URL}?schema=${schema}`;

@@ -92,10 +92,11 @@ export class ChunkPipeline {
     this.chunk!.rejected++;
   }
 
-  async accept(key: string): Promise<void> {
-    if (this.chunk!.skip) return;
+  /** Adds an encoded row; returns a promise only when the row filled a batch that must be dispatched. */
+  accept(key: string): Promise<void> | undefined {
+    if (this.chunk!.skip) return undefined;
     this.keys.push(key);
-    if (this.keys.length === this.limits.batchSize) await this.dispatch(this.chunk!);
+    return this.keys.length === this.limits.batchSize ? this.dispatch(this.chunk!) : undefined;
   }
 
   private async dispatch(chunk: Chunk): Promise<void> {

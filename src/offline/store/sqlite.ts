@@ -1,8 +1,11 @@
 import Database from 'better-sqlite3';
 import type { BeginRun, ChunkRow, PredictionValue, RunInfo } from '../types.js';
-import { checkGateable, checkPublishable, checkWritable, runNotFound, setNotFound, statusAfterComplete } from './lifecycle.js';
+import { checkGateable, checkPublishable, runNotFound, setNotFound, statusAfterComplete } from './lifecycle.js';
 import { checkKey, checkRunId, checkSetName } from './names.js';
 import { SCAN_PAGE_ROWS, checkChunk, checkLimit, checkValue, runFromRow, type RunRow } from './rows.js';
+import { writeEncodedChunk } from './sqlite-chunks.js';
+import type { EncodedChunk } from './sqlite-chunks.js';
+import { SqliteChunkWriter } from './sqlite-writer.js';
 import type { LookupStore, PublishedLookup, StoreOptions } from './store.js';
 
 const SCHEMA = `
@@ -28,6 +31,9 @@ CREATE TABLE IF NOT EXISTS skein_pred_pointers (
   set_name TEXT PRIMARY KEY, published TEXT NOT NULL, previous TEXT
 );`;
 
+/** How long a connection waits for another's write lock before failing. */
+const BUSY_TIMEOUT_MS = 5000;
+
 const RUN_SELECT = `SELECT r.*, (p.published IS NOT NULL) AS published FROM skein_pred_runs r
   LEFT JOIN skein_pred_pointers p ON p.set_name = r.set_name AND p.published = r.run_id`;
 
@@ -48,14 +54,18 @@ export class SqlitePredictionStore implements LookupStore {
   private readonly nowMs: () => number;
   private lookupOne: Database.Statement | undefined;
   private lookupMany: Database.Statement | undefined;
+  private readonly writer: SqliteChunkWriter | undefined;
 
   constructor(path: string, options: StoreOptions = {}) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     // Another process writing holds the lock briefly; wait rather than fail at once.
-    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     this.db.exec(SCHEMA);
     this.nowMs = options.nowMs ?? Date.now;
+    // An in-memory database is private to its connection: its chunks are written here.
+    const inMemory = path === ':memory:' || path === '';
+    this.writer = options.writerThread === false || inMemory ? undefined : new SqliteChunkWriter(path, BUSY_TIMEOUT_MS);
   }
 
   private now(): string {
@@ -83,22 +93,15 @@ export class SqlitePredictionStore implements LookupStore {
 
   async writeChunk(set: string, runId: string, chunkIndex: number, rows: readonly ChunkRow[], rejected: number): Promise<void> {
     checkChunk(set, runId, chunkIndex, rows, rejected);
-    const upsert = this.db.prepare(`INSERT INTO skein_pred_values (set_name, run_id, key, value) VALUES (?, ?, ?, ?)
-      ON CONFLICT (set_name, run_id, key) DO UPDATE SET value = excluded.value`);
-    this.db.transaction(() => {
-      checkWritable(this.runSync(set, runId));
-      for (const row of rows) upsert.run(set, runId, row.key, JSON.stringify(row.value));
-      this.db
-        .prepare(`INSERT INTO skein_pred_chunks (set_name, run_id, chunk_index, rows, rejected) VALUES (?, ?, ?, ?, ?)
-          ON CONFLICT (set_name, run_id, chunk_index) DO UPDATE SET rows = excluded.rows, rejected = excluded.rejected`)
-        .run(set, runId, chunkIndex, rows.length, rejected);
-      this.db
-        .prepare(`UPDATE skein_pred_runs SET
-          row_count = (SELECT COALESCE(SUM(rows), 0) FROM skein_pred_chunks WHERE set_name = ? AND run_id = ?),
-          rejected_count = (SELECT COALESCE(SUM(rejected), 0) FROM skein_pred_chunks WHERE set_name = ? AND run_id = ?)
-          WHERE set_name = ? AND run_id = ?`)
-        .run(set, runId, set, runId, set, runId);
-    })();
+    const keys = new Array<string>(rows.length);
+    const values = new Array<string>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      keys[i] = rows[i]!.key;
+      values[i] = JSON.stringify(rows[i]!.value);
+    }
+    const chunk: EncodedChunk = { set, runId, chunkIndex, keys, values, rejected };
+    if (this.writer) await this.writer.write(chunk);
+    else writeEncodedChunk(this.db, chunk);
   }
 
   async committedChunks(set: string, runId: string): Promise<Set<number>> {
@@ -220,6 +223,7 @@ export class SqlitePredictionStore implements LookupStore {
   }
 
   async close(): Promise<void> {
+    await this.writer?.close();
     if (this.db.open) this.db.close();
   }
 }

@@ -3,6 +3,11 @@ import type { PredictionStore, PredictionValue } from '../types.js';
 export interface StoreOptions {
   /** Wall-clock time in ms since the epoch, for createdAt/publishedAt; default Date.now. */
   nowMs?: () => number;
+  /**
+   * SQLite only: commit batch-job chunks on a writer thread with its own connection (default
+   * true for a file; an in-memory database always writes on the event loop).
+   */
+  writerThread?: boolean;
 }
 
 /** Values read in one atomic step together with the run that answered them. */

@@ -1,17 +1,6 @@
-import { Worker } from 'node:worker_threads';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../../util/index.js';
 import type { WorkerCall, WorkerReply } from './protocol.js';
-
-/**
- * Running from TypeScript sources (tests, tsx): Node 20 does not carry tsx's loader hooks into
- * worker threads, so the worker registers tsx itself before importing the worker module.
- */
-function startFromSource(url: URL): Worker {
-  const api = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(code, { eval: true });
-}
 
 type Pending = { resolve: (r: WorkerReply & { ok: true }) => void; reject: (e: Error) => void };
 
@@ -29,10 +18,7 @@ export class OnnxWorker {
   sessions = 0;
 
   private start(): Worker {
-    // Under tsx the source file is .ts and workers inherit tsx's loader through execArgv.
-    const here = fileURLToPath(import.meta.url);
-    const url = new URL(`./worker${extname(here)}`, import.meta.url);
-    const w = extname(here) === '.ts' ? startFromSource(url) : new Worker(url);
+    const w = startModuleWorker(import.meta.url, 'worker');
     w.on('message', (reply: WorkerReply) => {
       const p = this.pending.get(reply.id);
       if (!p) return;
