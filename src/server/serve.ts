@@ -124,6 +124,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     modelControl: config.modelControlMode === 'explicit',
     ...(tls ? { credentials: grpcJs.ServerCredentials.createSsl(tls.grpc.rootCerts, tls.grpc.keyCertPairs, tls.grpc.checkClientCertificate) } : {}),
     ...(lookup ? { lookup } : {}),
+    features,
   });
   await manager.start();
   await traffic?.start();

@@ -71,7 +71,7 @@ export function inferenceRpcs(ctx: HandlerContext): Record<string, Rpc> {
  * request's own limit (the service takes the shorter of it and any `timeout` parameter), so work
  * queued past the client's deadline is never run.
  */
-function deadlineTimeoutMs(remainingMs: number | undefined): number | undefined {
+export function deadlineTimeoutMs(remainingMs: number | undefined): number | undefined {
   if (remainingMs === undefined) return undefined;
   if (remainingMs <= 0) {
     throw new ServingError('DEADLINE_EXCEEDED', 'the call deadline passed before the request was queued; it was not run');

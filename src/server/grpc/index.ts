@@ -4,3 +4,4 @@ export { loadGrpcDefinitions, protoDirectory, PROTO_LOADER_OPTIONS } from './pro
 export type { GrpcDefinitions } from './proto.js';
 export { ERROR_CODE_METADATA_KEY } from './status.js';
 export { addLookupService, loadLookupDefinition } from './lookup.js';
+export { loadRawInferenceDefinition } from './raw.js';

@@ -2,11 +2,13 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Guard } from '../../auth/index.js';
 import { ServingError } from '../../errors/index.js';
+import type { FeatureServing } from '../../features/index.js';
 import type { LookupService } from '../../offline/index.js';
 import type { InferenceService } from '../../serving/index.js';
 import { healthCheck, inferenceRpcs, type Rpc } from './handlers.js';
 import { addLookupService } from './lookup.js';
 import { loadGrpcDefinitions } from './proto.js';
+import { loadRawInferenceDefinition, rawInferenceRpc } from './raw.js';
 import { credentialsOf, toGrpcStatus } from './status.js';
 
 export interface GrpcLimits {
@@ -27,6 +29,11 @@ export interface GrpcServerOptions {
   credentials?: grpc.ServerCredentials;
   /** When given, skein.offline.PredictionLookup is served beside the inference service. */
   lookup?: LookupService;
+  /**
+   * When given, skein.features.RawInference (raw fields of models with a feature set) is served
+   * beside the inference service, as REST serves /infer-raw.
+   */
+  features?: FeatureServing;
 }
 
 export interface GrpcServer {
@@ -40,7 +47,10 @@ export interface GrpcServer {
   close(): Promise<void>;
 }
 
-/** OIP v2 gRPC (inference.GRPCInferenceService) and grpc.health.v1 over the InferenceService. */
+/**
+ * OIP v2 gRPC (inference.GRPCInferenceService) and grpc.health.v1 over the InferenceService, plus
+ * Skein's skein.offline.PredictionLookup and skein.features.RawInference when given their services.
+ */
 export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const { service, guard, logger, limits } = options;
   const definitions = loadGrpcDefinitions();
@@ -80,6 +90,10 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     },
   });
   if (options.lookup) addLookupService(server, options.lookup, guard, logger);
+  if (options.features) {
+    const raw = rawInferenceRpc({ service, features: options.features, limits });
+    server.addService(loadRawInferenceDefinition(), { ModelInferRaw: unary('RawInference/ModelInferRaw', raw, false) });
+  }
 
   return {
     listen(port, host = '127.0.0.1') {

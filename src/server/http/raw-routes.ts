@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { ServingError, isServingError } from '../../errors/index.js';
-import type { AssembledBatch, FeatureServing, ServedFeatures } from '../../features/index.js';
-import type { InferenceService, ParameterValue, PrepareTarget, RequestedOutput } from '../../serving/index.js';
+import { ServingError } from '../../errors/index.js';
+import type { ParameterValue, RequestedOutput } from '../../serving/index.js';
 import type { Signature } from '../../tensor/index.js';
+import { checkRawRows, inferRaw, type RawInference } from '../raw-request.js';
 import { parseJsonObject } from './body.js';
 import { modelRoute } from './model-routes.js';
 import { encodeInferResponse, type DecodedInfer } from './oip-codec.js';
@@ -15,10 +15,7 @@ export interface ResolvedVersion {
   signature: Signature;
 }
 
-export interface RawRouteOptions {
-  /** The serving core (or the traffic layer wrapping it). */
-  service: InferenceService;
-  features: FeatureServing;
+export interface RawRouteOptions extends RawInference {
   /** Resolves a number, a label or nothing (the default version); throws MODEL_NOT_FOUND, VERSION_NOT_FOUND, MODEL_NOT_READY. */
   resolve(model: string, version: string | undefined): ResolvedVersion;
   maxJsonDepth: number;
@@ -68,8 +65,7 @@ export function parseRawBody(body: unknown, maxJsonDepth: number): RawBody {
   }
   let rows: unknown[];
   if (doc.rows !== undefined) {
-    if (!Array.isArray(doc.rows) || doc.rows.length === 0) throw new ServingError('INVALID_RAW_INPUT', '"rows" must be a non-empty list of objects of raw fields');
-    rows = doc.rows;
+    rows = checkRawRows(doc.rows);
   } else {
     if (!isObject(doc.raw)) throw new ServingError('INVALID_RAW_INPUT', '"raw" must be an object of raw fields');
     rows = [doc.raw];
@@ -88,50 +84,20 @@ export function parseRawBody(body: unknown, maxJsonDepth: number): RawBody {
  * Raw-field routes (docs/features.md#serving-raw-requests, docs/skew.md):
  *   POST /v2/models/{m}[/versions/{v}]/infer-raw   raw fields → the version's feature set → /infer's core
  *   GET  /v2/models/{m}[/versions/{v}]/skew        training vs served features, and drift windows
- * Raw requests go through the same service as /infer, traffic rules included: the inputs are
- * assembled by `prepare` once the core knows which version answers (an experiment arm, a canary,
- * a cascade stage, a fallback), so every version gets the features it was trained with.
+ * A raw request runs through inferRaw (../raw-request.ts), as gRPC's ModelInferRaw does; this
+ * route only reads the JSON body and answers as /infer would.
  */
 export function registerRawRoutes(app: FastifyInstance, o: RawRouteOptions): void {
-  const { service, features } = o;
+  const { features } = o;
 
   modelRoute(app, 'POST', '/infer-raw', async ({ model, version }, request, reply) => {
     const { rows, decoded } = parseRawBody(request.body, o.maxJsonDepth);
-    const assembled = new Map<string, { served: ServedFeatures; batch: AssembledBatch }>();
-    const tried = new Set<string>();
-    const prepare = async (t: PrepareTarget) => {
-      tried.add(`${t.model}\u0000${t.version}`);
-      const served = await features.forVersion({ model: t.model, version: t.version, generation: t.generation, signature: t.signature });
-      const batch = await served.assembler.assemble(rows);
-      assembled.set(`${t.model}\u0000${t.version}`, { served, batch });
-      return batch.tensors;
-    };
-    let response;
-    try {
-      response = await service.infer({
-        ...decoded, model, inputs: [], prepare,
-        ...(version !== undefined ? { version } : {}),
-        ...(request.principal !== undefined ? { principal: request.principal } : {}),
-      });
-    } catch (err) {
-      for (const key of tried) {
-        const [m, v] = key.split('\u0000') as [string, string];
-        features.countRaw(m, v, isServingError(err) ? err.code : 'INTERNAL');
-      }
-      throw err;
-    }
-    // The version that answered (a cascade names its stage's model); a default fallback used no features.
-    const answeredModel = typeof response.parameters?.cascade_model === 'string' ? response.parameters.cascade_model : response.model_name;
-    const answeredVersion = typeof response.parameters?.cascade_version === 'string' ? response.parameters.cascade_version : response.model_version;
-    const used = assembled.get(`${answeredModel}\u0000${answeredVersion}`);
-    let parameters = response.parameters;
-    if (used) {
-      used.served.observe(used.batch.vectors, response.outputs);
-      features.countRaw(answeredModel, answeredVersion, 'ok');
-      const set = used.served.featureSet;
-      parameters = { ...parameters, feature_set: set.spec.name, schema_hash: set.schemaHash, features_missing: used.batch.missing };
-    }
-    const encoded = encodeInferResponse(decoded, { ...response, ...(parameters ? { parameters } : {}) });
+    const response = await inferRaw(o, {
+      ...decoded, model, rows,
+      ...(version !== undefined ? { version } : {}),
+      ...(request.principal !== undefined ? { principal: request.principal } : {}),
+    });
+    const encoded = encodeInferResponse(decoded, response);
     reply.header('content-type', encoded.contentType);
     if (encoded.headerLength !== undefined) reply.header('inference-header-content-length', String(encoded.headerLength));
     const payload = encoded.body;
