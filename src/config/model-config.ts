@@ -55,6 +55,12 @@ export const RuntimeSchema = z.strictObject({
    * 0.48× to 0.72× of a single-process baseline and cost c=8 (1.41× → 1.01×).
    */
   inlineIntraOpThreads: int(1, 64).default(1),
+  /**
+   * With inlineIntraOpThreads above 1: inline runs wait until no two requests of the version have
+   * overlapped for this long, so they serve one-at-a-time traffic and stay out of the way of
+   * concurrent load.
+   */
+  inlineQuietMs: int(0, 600_000).default(1000),
 });
 
 export const ModelConfigSchema = z.strictObject({

@@ -22,6 +22,8 @@ export interface VersionMetrics {
   batchSize: Child<Histogram<string>>;
   computeSeconds: Child<Histogram<string>>;
   computeInferUs: Child<Counter<string>>;
+  /** Executions that ran on the main thread's inline session instead of a worker. */
+  inlineExecs: Child<Counter<string>>;
   ok: Child<Counter<string>>;
   failed(code: string, reason: string): void;
   /**
@@ -48,6 +50,7 @@ export class ServingMetrics {
   readonly queueUs = new Counter({ name: 'nv_inference_queue_duration_us', help: 'Cumulative queue time in microseconds (Triton name).', labelNames: this.mv, registers: [this.registry] });
   readonly computeInferUs = new Counter({ name: 'nv_inference_compute_infer_duration_us', help: 'Cumulative model run time in microseconds (Triton name).', labelNames: this.mv, registers: [this.registry] });
 
+  readonly inlineExecs = new Counter({ name: 'skein_inline_executions_total', help: 'Executions run on the main thread (runtime.inlineMaxUs) instead of a worker thread; the rest of nv_inference_exec_count ran on workers.', labelNames: this.mv, registers: [this.registry] });
   readonly requests = new Counter({ name: 'skein_requests_total', help: 'Inference requests by outcome code (OK or an error code).', labelNames: [...this.mv, 'code'], registers: [this.registry] });
   readonly requestSeconds = new Histogram({ name: 'skein_request_duration_seconds', help: 'End-to-end inference time in the core, in seconds.', labelNames: this.mv, buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
   readonly queueSeconds = new Histogram({ name: 'skein_queue_duration_seconds', help: 'Time from enqueue to dispatch, in seconds.', labelNames: this.mv, buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
@@ -70,7 +73,7 @@ export class ServingMetrics {
     const v = [model, version] as const;
     const seen = new Set<string>();
     const bound = [this.success, this.inferenceCount, this.execCount, this.pending, this.requestUs, this.queueUs,
-      this.computeInferUs, this.requestSeconds, this.queueSeconds, this.computeSeconds, this.batchSize, this.inflight];
+      this.computeInferUs, this.inlineExecs, this.requestSeconds, this.queueSeconds, this.computeSeconds, this.batchSize, this.inflight];
     return {
       success: this.success.labels(...v),
       inflight: this.inflight.labels(...v),
@@ -84,6 +87,7 @@ export class ServingMetrics {
       batchSize: this.batchSize.labels(...v),
       computeSeconds: this.computeSeconds.labels(...v),
       computeInferUs: this.computeInferUs.labels(...v),
+      inlineExecs: this.inlineExecs.labels(...v),
       ok: this.requests.labels(model, version, 'OK'),
       failed: (code: string, reason: string) => {
         this.requests.labels(model, version, code).inc();

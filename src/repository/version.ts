@@ -49,6 +49,8 @@ export class VersionEntry {
   abandoned = false;
   /** Requests holding this version (between resolve and answer). */
   private refs = 0;
+  /** Clock ms when a request last arrived while another of this version was in flight. */
+  private lastOverlapMs = Number.NEGATIVE_INFINITY;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -77,7 +79,7 @@ export class VersionEntry {
   }
 
   acquire(): void {
-    this.refs++;
+    if (++this.refs > 1) this.lastOverlapMs = this.clock.now();
   }
 
   release(): void {
@@ -166,12 +168,16 @@ export class VersionEntry {
   /**
    * Inline only for a lone request while nothing else of this version runs, and while runs stay
    * fast. An inline session with several threads (runtime.inlineIntraOpThreads) also waits for
-   * the whole runtime to be idle and for no other request of the version to be in flight.
+   * the whole runtime to be idle, for no other request of the version to be in flight, and for
+   * runtime.inlineQuietMs to pass since requests last overlapped: under concurrent load a lone
+   * moment is the gap between two requests, and filling it with a run that blocks the loop and
+   * spins both cores would delay the requests about to arrive.
    */
   private shouldRunInline(items: readonly BatchItem<WorkInput, Tensor[]>[]): boolean {
     const shared = this.config.runtime.inlineIntraOpThreads > 1;
     return this.inline && items.length === 1 && this.runningBatches === 1 && (this.batcher?.stats().queued ?? 0) === 0
-      && (!shared || (this.refs <= 1 && (this.loaded?.canRunInline?.() ?? true)))
+      && (!shared || (this.refs <= 1 && this.clock.now() - this.lastOverlapMs >= this.config.runtime.inlineQuietMs
+        && (this.loaded?.canRunInline?.() ?? true)))
       && this.meanInferUs !== undefined && this.meanInferUs < this.config.runtime.inlineMaxUs;
   }
 
@@ -184,9 +190,9 @@ export class VersionEntry {
       const rows = items.map((i) => i.rows);
       const total = rows.reduce((a, b) => a + b, 0);
       const inputs = items.length === 1 ? items[0]!.input.inputs : concatBatch(items.map((i) => i.input.inputs));
-      const { outputs, timings } = this.shouldRunInline(items) && loaded.runInline
-        ? await loaded.runInline(inputs)
-        : await loaded.run(instance, inputs);
+      const inline = this.shouldRunInline(items) && loaded.runInline !== undefined;
+      const { outputs, timings } = inline ? await loaded.runInline!(inputs) : await loaded.run(instance, inputs);
+      if (inline) m.inlineExecs.inc();
       // Inline decisions are about lone requests, so only single-row runs feed the mean.
       if (total === 1) this.observeInfer(timings.inferNs);
       this.stats.recordExecution(total, timings.inputNs, timings.inferNs, timings.outputNs);
