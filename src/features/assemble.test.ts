@@ -7,6 +7,9 @@ import {
   feature, hash, hashBucket, crossKey, locale, localTime, log1p, mapValue, normalize, numeric, oneHot, overlap, ratio, request, scale,
   sin, tokenize, type FeatureStore,
 } from './index.js';
+import { parseRaw } from './raw.js';
+import { computeRow, vectorOf } from './row.js';
+import { ManualClock } from '../util/index.js';
 
 const SPEC = defineFeatureSet({
   name: 'shop',
@@ -174,5 +177,51 @@ describe('feature assembler', () => {
     const out = await createFeatureAssembler({ spec: SPEC, store }).assemble([]);
     assert.deepEqual(out.tensors.map((t) => t.shape), [[0, WIDTH], [0, 1]]);
     await store.close();
+  });
+});
+
+describe('feature assembler: vectors, timeouts and failing stores', () => {
+  test('vectors are built on first read and equal the rows computed one by one, widened features included', async () => {
+    const store = await loadedStore();
+    const { assemble, featureSet } = createFeatureAssembler({ spec: SPEC, store });
+    const rows = [RAW, { ...RAW, user_id: 'nobody', locale: 'fr-FR', query: 'Other, TEXT' }, { query: '' }];
+    const out = await assemble(rows);
+    const records = await Promise.all(featureSet.entities.map((e) => store.get(e.name, ['u1', 'p1'])));
+    const expected = rows.map((raw) => {
+      const parsed = parseRaw(featureSet, raw);
+      const entities = featureSet.entities.map((e, i) => (parsed.keys[i] === undefined ? undefined : records[i]!.get(parsed.keys[i]!)?.values));
+      return vectorOf(featureSet, computeRow(featureSet, parsed.row, entities));
+    });
+    assert.deepEqual(out.vectors, expected);
+    assert.equal(out.vectors, out.vectors, 'built once, then kept');
+    assert.equal(out.vectors[0]!.color, 'green');
+    assert.equal(out.vectors[0]!.price_bucket, 12);
+    assert.equal(out.vectors[1]!.country, 'FR', 'a category outside the one-hot vocabulary is still recorded');
+    await store.close();
+  });
+
+  test('a store that throws instead of rejecting costs the entities their defaults, never the call', async () => {
+    const failures: string[] = [];
+    const throwing: FeatureStore = { kind: 'sqlite', get: () => { throw new Error('broken'); }, put: async () => ({ written: 0, stale: 0, expired: 0 }), close: async () => {} };
+    const { assemble } = createFeatureAssembler({ spec: SPEC, store: throwing, onStoreError: (e) => failures.push(e) });
+    const out = await assemble([RAW]);
+    assert.equal(out.vectors[0]!.log_price, null);
+    assert.equal((out.tensors[0]!.data as Float32Array)[0], -1);
+    assert.deepEqual(failures.sort(), ['product', 'user']);
+  });
+
+  test('every lookup of many concurrent calls times out on time, with a single timer armed', async () => {
+    const clock = new ManualClock();
+    let armed = 0;
+    const counting = { now: () => clock.now(), setTimeout: (fn: () => void, ms: number) => { armed++; return clock.setTimeout(fn, ms); } };
+    const hung: FeatureStore = { kind: 'redis', get: () => new Promise(() => undefined), put: async () => ({ written: 0, stale: 0, expired: 0 }), close: async () => {} };
+    const registry = new Registry();
+    const { assemble } = createFeatureAssembler({ spec: SPEC, store: hung, clock: counting, lookupTimeoutMs: 100, metrics: createFeatureMetrics(registry) });
+    const calls = Array.from({ length: 50 }, () => assemble([RAW]));
+    clock.advance(100);
+    const outs = await Promise.all(calls);
+    assert.ok(outs.every((o) => o.vectors[0]!.log_price === null && o.vectors[0]!.amount === 100));
+    assert.equal(armed, 1, 'one timer for the 100 lookups in flight');
+    assert.match(await registry.metrics(), /skein_feature_store_errors_total\{feature_set="shop"\} 100/);
   });
 });

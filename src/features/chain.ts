@@ -14,8 +14,14 @@ import { DEFAULT_MAX_TOKENS } from './spec.js';
 export type ValueType = 'number' | 'string' | 'strings' | 'map';
 export type Value = number | string | readonly string[] | Readonly<Record<string, number>>;
 
-/** Reads another feature's value (before its default) in the current row. */
-export type RefReader = (index: number) => Value | null;
+/**
+ * The values of the current row's features so far, by feature index (before their defaults;
+ * null = missing): what a transform naming another feature reads. An array rather than a reader
+ * function, so that computing a row makes no closure.
+ */
+export type RefReader = readonly (Value | null)[];
+
+const refOfRow = (refs: RefReader, index: number): Value | null => refs[index] ?? null;
 
 /** Columns a widening step sets in its feature's slice; every other column is 0. */
 export interface SparseColumns {
@@ -180,7 +186,7 @@ function pairStep(t: Extract<TransformSpec, { op: 'cross' | 'overlap' | 'mapValu
       const { buckets } = t;
       const salt = t.salt ?? '';
       const bucket = (v: Value, refs: RefReader): number | null => {
-        const o = refs(other.index);
+        const o = refOfRow(refs, other.index);
         return o === null ? null : hashBucket(crossKey(v as string | number, o as string | number), buckets, salt);
       };
       if (t.output === 'oneHot') {
@@ -191,18 +197,18 @@ function pairStep(t: Extract<TransformSpec, { op: 'cross' | 'overlap' | 'mapValu
     case 'overlap': {
       expect(t, at, ['strings']);
       const other = refOf(t, t.with, ref, ['strings']);
-      return { type: 'number', step: (v, refs) => { const o = refs(other.index); return o === null ? null : overlapShare(v as readonly string[], o as readonly string[]); } };
+      return { type: 'number', step: (v, refs) => { const o = refOfRow(refs, other.index); return o === null ? null : overlapShare(v as readonly string[], o as readonly string[]); } };
     }
     case 'mapValue': {
       expect(t, at, ['map']);
       const key = refOf(t, t.key, ref, ['string', 'number']);
       const absent = t.absentValue;
-      return { type: 'number', step: (v, refs) => { const k = refs(key.index); return k === null ? null : mapValue(v as Record<string, number>, String(k), absent); } };
+      return { type: 'number', step: (v, refs) => { const k = refOfRow(refs, key.index); return k === null ? null : mapValue(v as Record<string, number>, String(k), absent); } };
     }
     case 'ratio': {
       expect(t, at, ['number']);
       const other = refOf(t, t.with, ref, ['number']);
-      return { type: 'number', step: (v, refs) => { const o = refs(other.index); return o === null ? null : ratio(v as number, o as number); } };
+      return { type: 'number', step: (v, refs) => { const o = refOfRow(refs, other.index); return o === null ? null : ratio(v as number, o as number); } };
     }
   }
 }

@@ -36,7 +36,11 @@ export function createCoalescingStore(store: FeatureStore, options: CoalescingOp
   if (!Number.isSafeInteger(maxPendingIds) || maxPendingIds < 1) {
     throw new ServingError('INVALID_CONFIG', 'coalescing feature store: maxPendingIds must be a positive integer');
   }
-  const pending = new Map<string, Pending>();
+  // Replaced, never cleared, at each flush: Map#clear links the old table to its successor (for
+  // live iterators), and once a cleared table has reached the old generation that link keeps
+  // every later batch, and all the replies it resolves, alive past young collections. Measured:
+  // a third of everything allocated in the Redis loop was promoted that way.
+  let pending = new Map<string, Pending>();
   let scheduled = false;
 
   function send(entity: string, batch: Pending): void {
@@ -56,8 +60,8 @@ export function createCoalescingStore(store: FeatureStore, options: CoalescingOp
 
   function flush(): void {
     scheduled = false;
-    const batches = [...pending];
-    pending.clear();
+    const batches = pending;
+    pending = new Map();
     for (const [entity, batch] of batches) send(entity, batch);
   }
 

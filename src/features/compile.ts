@@ -26,11 +26,17 @@ export interface RawField {
   parse: 'time' | 'locale' | 'key' | undefined;
 }
 
-/** One raw row, checked and typed (see raw.ts). */
+/**
+ * One raw row, checked and typed (see raw.ts), by raw field index (the order of rawFields):
+ * arrays rather than maps by name, so that sources read a slot fixed at compile time.
+ */
 export interface RawRow {
-  fields: ReadonlyMap<string, number | string>;
-  times: ReadonlyMap<string, LocalTime>;
-  locales: ReadonlyMap<string, Locale>;
+  /** Each field's typed value; undefined when absent. */
+  fields: readonly (number | string | undefined)[];
+  /** Time fields: the parsed time (undefined elsewhere). */
+  times: readonly (LocalTime | undefined)[];
+  /** Locale fields: the parsed locale (undefined elsewhere). */
+  locales: readonly (Locale | undefined)[];
 }
 
 /** What a feature's source reads: the raw row and, per entity (by index), its stored values. */
@@ -43,6 +49,8 @@ export interface CompiledEntity {
   name: string;
   index: number;
   keyField: string;
+  /** The key field's index in rawFields (and RawRow). */
+  keyFieldIndex: number;
   required: boolean;
 }
 
@@ -100,13 +108,14 @@ function failSet(message: string): never {
 }
 
 class RawFields {
-  readonly byName = new Map<string, RawField & { declaredBy: string }>();
+  readonly byName = new Map<string, RawField & { declaredBy: string; index: number }>();
 
-  declare(field: RawField, declaredBy: string): void {
+  /** Declares (or merges) a field; returns its index in rawFields, the order of first declaration. */
+  declare(field: RawField, declaredBy: string): number {
     const seen = this.byName.get(field.name);
     if (!seen) {
-      this.byName.set(field.name, { ...field, declaredBy });
-      return;
+      this.byName.set(field.name, { ...field, declaredBy, index: this.byName.size });
+      return this.byName.size - 1;
     }
     if (seen.type !== field.type || (seen.parse !== field.parse && seen.parse !== undefined && field.parse !== undefined)) {
       failSet(`raw field "${field.name}" is read as ${field.parse ?? field.type} by ${declaredBy} but as ${seen.parse ?? seen.type} by ${seen.declaredBy}`);
@@ -114,6 +123,7 @@ class RawFields {
     seen.maxLength = Math.min(seen.maxLength, field.maxLength);
     seen.required ||= field.required;
     seen.parse ??= field.parse;
+    return seen.index;
   }
 }
 
@@ -123,9 +133,8 @@ function sourceOf(f: FeatureSpec, entities: ReadonlyMap<string, CompiledEntity>,
   switch (s.kind) {
     case 'request': {
       if (s.type === 'number' && s.maxLength !== undefined) fail(f.name, 'maxLength applies to string fields only');
-      raw.declare({ name: s.field, type: s.type, maxLength: s.maxLength ?? DEFAULT_MAX_STRING_LENGTH, required: s.required ?? false, parse: undefined }, by);
-      const field = s.field;
-      return { type: s.type, read: (input) => input.raw.fields.get(field) ?? null };
+      const at = raw.declare({ name: s.field, type: s.type, maxLength: s.maxLength ?? DEFAULT_MAX_STRING_LENGTH, required: s.required ?? false, parse: undefined }, by);
+      return { type: s.type, read: (input) => input.raw.fields[at] ?? null };
     }
     case 'entity': {
       const entity = entities.get(s.entity);
@@ -142,18 +151,18 @@ function sourceOf(f: FeatureSpec, entities: ReadonlyMap<string, CompiledEntity>,
     }
     case 'locale': {
       const field = s.field ?? 'locale';
-      raw.declare({ name: field, type: 'string', maxLength: MAX_TAG_LENGTH, required: false, parse: 'locale' }, by);
+      const at = raw.declare({ name: field, type: 'string', maxLength: MAX_TAG_LENGTH, required: false, parse: 'locale' }, by);
       const part = s.part;
-      return { type: 'string', read: (input) => input.raw.locales.get(field)?.[part] ?? null };
+      return { type: 'string', read: (input) => input.raw.locales[at]?.[part] ?? null };
     }
     case 'time': {
       const field = s.field ?? 'time';
-      raw.declare({ name: field, type: 'string', maxLength: MAX_TAG_LENGTH, required: false, parse: 'time' }, by);
+      const at = raw.declare({ name: field, type: 'string', maxLength: MAX_TAG_LENGTH, required: false, parse: 'time' }, by);
       const part = s.part;
       return {
         type: 'number',
         read: (input) => {
-          const t = input.raw.times.get(field);
+          const t = input.raw.times[at];
           if (!t) return null;
           if (part === 'weekend') return t.dayOfWeek === 0 || t.dayOfWeek === 6 ? 1 : 0;
           return t[part];
@@ -260,9 +269,9 @@ export function compileFeatureSet(input: unknown): CompiledFeatureSet {
   const entities = new Map<string, CompiledEntity>();
   for (const [name, e] of Object.entries(spec.entities)) {
     if (entities.size === SPEC_LIMITS.maxEntities) failSet(`a feature set declares at most ${SPEC_LIMITS.maxEntities} entities`);
-    const entity = { name, index: entities.size, keyField: e.keyField, required: e.required ?? false };
-    entities.set(name, entity);
-    raw.declare({ name: e.keyField, type: 'string', maxLength: MAX_ENTITY_ID_LENGTH, required: entity.required, parse: 'key' }, `entity "${name}"`);
+    const required = e.required ?? false;
+    const keyFieldIndex = raw.declare({ name: e.keyField, type: 'string', maxLength: MAX_ENTITY_ID_LENGTH, required, parse: 'key' }, `entity "${name}"`);
+    entities.set(name, { name, index: entities.size, keyField: e.keyField, keyFieldIndex, required });
   }
   const byName = new Map<string, CompiledFeature>();
   const registry = new Map<string, number>();
@@ -273,7 +282,7 @@ export function compileFeatureSet(input: unknown): CompiledFeatureSet {
     return compiled;
   });
   const tensors = compileTensors(spec, byName);
-  const rawFields = [...raw.byName.values()].map(({ declaredBy: _by, ...field }) => Object.freeze(field));
+  const rawFields = [...raw.byName.values()].map(({ declaredBy: _by, index: _index, ...field }) => Object.freeze(field));
   return Object.freeze({
     spec,
     schemaHash: schemaHashOf(spec),

@@ -7,7 +7,7 @@ import { Rejects } from './entity-log.js';
 import { FEATURES_FILE, saveFeatureSet } from './files.js';
 import { parseRaw } from './raw.js';
 import { readRecords, recordFormatOf, type RecordFormat } from './records.js';
-import { computeRow, vectorOf, writeBytesRow, writeFp32Row, type Cell } from './row.js';
+import { computeRow, vectorOf, writeBytesRow, writeFp32Row, type ComputedRow } from './row.js';
 import { LineWriter, csvCell, jsonLinesSync } from './row-writer.js';
 import { ttlFor } from './store/common.js';
 import { loadTimeline, type EntityTimeline } from './timeline.js';
@@ -77,16 +77,16 @@ function labelOf(v: unknown): number | string | undefined {
   return asNumber(v) ?? asString(v);
 }
 
-function tensorRows(set: CompiledFeatureSet, cells: readonly Cell[]): Record<string, (number | string)[]> {
+function tensorRows(set: CompiledFeatureSet, row: ComputedRow): Record<string, (number | string)[]> {
   const out = Object.create(null) as Record<string, (number | string)[]>;
   for (const t of set.tensors) {
     if (t.datatype === 'BYTES') {
       const data = new Array<string>(t.width);
-      writeBytesRow(set, t, cells, data, 0);
+      writeBytesRow(set, t, row, data, 0);
       out[t.name] = data;
     } else {
       const data = new Float32Array(t.width);
-      writeFp32Row(set, t, cells, data, 0);
+      writeFp32Row(set, t, row, data, 0);
       out[t.name] = Array.from(data);
     }
   }
@@ -150,8 +150,8 @@ function exportEvent(values: Record<string, unknown>, c: EventContext): EventOut
     return found;
   });
   const row = computeRow(set, parsed.row, entities);
-  const vector = vectorOf(set, row.cells);
-  const tensors = tensorRows(set, row.cells);
+  const vector = vectorOf(set, row);
+  const tensors = tensorRows(set, row);
   const eventTime = new Date(timeMs).toISOString();
   const line = c.csv
     ? [eventTime, label, ...set.features.map((f) => vector[f.name]!), ...set.tensors.flatMap((t) => tensors[t.name]!)].map(csvCell).join(',')

@@ -47,16 +47,22 @@ function typed(v: unknown, field: RawField, rowLabel: string): number | string {
   return s;
 }
 
+/** The times (or locales) of a row without any: shared, never written. */
+const NONE_PARSED: readonly undefined[] = Object.freeze([]);
+
 /** `rowLabel` is appended to messages, e.g. " (row 3)". */
 export function parseRaw(set: CompiledFeatureSet, raw: unknown, rowLabel = ''): ParsedRaw {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ServingError('INVALID_RAW_INPUT', `a raw row must be a JSON object of fields${rowLabel}`);
   }
   const record = raw as Record<string, unknown>;
-  const fields = new Map<string, number | string>();
-  const times = new Map<string, LocalTime>();
-  const locales = new Map<string, Locale>();
-  for (const field of set.rawFields) {
+  const rawFields = set.rawFields;
+  const n = rawFields.length;
+  const fields = new Array<number | string | undefined>(n).fill(undefined);
+  let times: (LocalTime | undefined)[] | undefined;
+  let locales: (Locale | undefined)[] | undefined;
+  for (let i = 0; i < n; i++) {
+    const field = rawFields[i]!;
     const v = Object.hasOwn(record, field.name) ? record[field.name] : undefined;
     if (isAbsent(v, field)) {
       if (field.required) throw invalid(field.name, 'is required', rowLabel);
@@ -66,14 +72,16 @@ export function parseRaw(set: CompiledFeatureSet, raw: unknown, rowLabel = ''): 
     if (field.parse === 'time') {
       const t = parseIsoTime(value as string);
       if (!t) throw invalid(field.name, 'must be an ISO-8601 time with an offset, e.g. 2024-05-03T21:15:00+02:00', rowLabel);
-      times.set(field.name, t);
+      (times ??= new Array<LocalTime | undefined>(n).fill(undefined))[i] = t;
     } else if (field.parse === 'locale') {
       const l = parseLocale(value as string);
       if (!l) throw invalid(field.name, 'must be a BCP-47 language tag, e.g. en-US', rowLabel);
-      locales.set(field.name, l);
+      (locales ??= new Array<Locale | undefined>(n).fill(undefined))[i] = l;
     }
-    fields.set(field.name, value);
+    fields[i] = value;
   }
-  const keys = set.entities.map((e) => fields.get(e.keyField) as string | undefined);
-  return { row: { fields, times, locales }, keys };
+  const entities = set.entities;
+  const keys = new Array<string | undefined>(entities.length);
+  for (let e = 0; e < entities.length; e++) keys[e] = fields[entities[e]!.keyFieldIndex] as string | undefined;
+  return { row: { fields, times: times ?? NONE_PARSED, locales: locales ?? NONE_PARSED }, keys };
 }

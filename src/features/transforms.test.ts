@@ -141,3 +141,68 @@ describe('pair transforms', () => {
     assert.equal(mapValue(m, 'toString', undefined), null);
   });
 });
+
+describe('normalizeText on ASCII (a path without regexes)', () => {
+  /** The definition, as written in the docs: NFKC, lowercase, punctuation to spaces, whitespace collapsed and trimmed. */
+  const reference = (text: string, strip: boolean): string => {
+    let s = text.normalize('NFKC').toLowerCase();
+    if (strip) s = s.replace(/\p{P}/gu, ' ');
+    return s.replace(/\s+/gu, ' ').trim();
+  };
+  const same = (text: string): void => {
+    for (const strip of [false, true]) assert.equal(normalizeText(text, strip), reference(text, strip), `${JSON.stringify(text)} strip=${strip}`);
+  };
+
+  test('gives the definition on every ASCII character and every pair of them', () => {
+    for (let a = 0; a < 128; a++) {
+      same(String.fromCharCode(a));
+      for (let b = 0; b < 128; b++) same(String.fromCharCode(a, b));
+    }
+  });
+
+  test('gives the definition on mixed text, ASCII or not', () => {
+    const alphabet = 'aZq  \t\n\r\v\f.,!&-_$+<=>^`|~"#%\'()*/:;?@[\\]{}09é\u00a0\u2028ﬁＡ«»';
+    let seed = 7;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    for (let i = 0; i < 20_000; i++) {
+      let s = '';
+      for (let k = next(14); k > 0; k--) s += alphabet[next(alphabet.length)];
+      same(s);
+    }
+    for (const s of ['cable needles', 'BABY YARN', 'Skein & Co acrylic yarn', ' a  b ', 'already normal', '']) same(s);
+  });
+
+  test('returns text that is normal already as it is', () => {
+    const text = ['cable', 'needles'].join(' ');
+    assert.equal(normalizeText(text, true), text);
+  });
+});
+
+describe('overlapShare on short and long lists', () => {
+  test('a scan of a short list and a set of a long one count the same', () => {
+    const other = Array.from({ length: 300 }, (_, i) => `t${i}`);
+    for (const n of [1, 2, 3, 10, 50, 300]) {
+      const list = other.slice(0, n);
+      const tokens = ['t0', 't1', 'x', 't0', `t${n - 1}`, `t${n}`];
+      const expected = tokens.filter((t) => list.includes(t)).length / tokens.length;
+      assert.equal(overlapShare(tokens, list), expected, `list of ${n}`);
+    }
+  });
+});
+
+describe('tokenize on ASCII (a path without regexes)', () => {
+  const reference = (text: string, max: number): string[] => text.split(/\s+/u).filter((t) => t !== '').slice(0, max);
+
+  test('gives the regex split on every pair of characters and on mixed text, whatever maxTokens', () => {
+    const chars = ['a', 'B', ' ', '\t', '\n', '\v', '\f', '\r', '.', 'é', '\u00a0', '\u2028', '\u3000', '毛'];
+    for (const a of chars) for (const b of chars) for (const c of chars) {
+      for (const max of [0, 1, 2, 32]) assert.deepEqual(tokenize(a + b + c, max), reference(a + b + c, max), JSON.stringify(a + b + c));
+    }
+    for (const text of ['merino wool yarn', '  a  b  ', 'one\u00a0two three', 'a b c d e\u00a0f', '']) {
+      for (const max of [0, 1, 3, 32]) assert.deepEqual(tokenize(text, max), reference(text, max), `${JSON.stringify(text)} max ${max}`);
+    }
+  });
+});

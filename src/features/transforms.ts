@@ -17,9 +17,57 @@ export function finiteOrNull(x: number): number | null {
  * space and the ends trimmed. Symbols and emoji (\p{S}) stay. "ß" stays "ß" (lowercase already).
  */
 export function normalizeText(text: string, stripPunctuation = false): string {
+  const ascii = normalizeAscii(text, stripPunctuation);
+  if (ascii !== undefined) return ascii;
   let s = text.normalize('NFKC').toLowerCase();
   if (stripPunctuation) s = s.replace(/\p{P}/gu, ' ');
   return s.replace(/\s+/gu, ' ').trim();
+}
+
+const ASCII_WORD = 0;
+const ASCII_SPACE = 1;
+const ASCII_PUNCTUATION = 2;
+/** The class of each ASCII code, taken from the very regexes normalizeText uses, so both paths agree. */
+const ASCII_CLASS = Uint8Array.from({ length: 128 }, (_, c) => {
+  const ch = String.fromCharCode(c);
+  if (/\s/u.test(ch)) return ASCII_SPACE;
+  return /\p{P}/u.test(ch) ? ASCII_PUNCTUATION : ASCII_WORD;
+});
+
+/**
+ * normalizeText of ASCII text without regexes, or undefined for any other text. On ASCII, NFKC
+ * changes nothing and lowercasing maps A-Z only, so the result is the words (runs of characters
+ * that are neither space nor, when stripping, punctuation) lowercased and joined by one space.
+ * Text that is so already (most queries) is returned as is.
+ */
+function normalizeAscii(text: string, stripPunctuation: boolean): string | undefined {
+  const n = text.length;
+  let unchanged = true;
+  let afterSeparator = true;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128) return undefined;
+    const cls = ASCII_CLASS[c]!;
+    if (cls === ASCII_SPACE || (stripPunctuation && cls === ASCII_PUNCTUATION)) {
+      // Only a single plain space between two words stays as it is.
+      if (c !== 32 || afterSeparator) unchanged = false;
+      afterSeparator = true;
+    } else {
+      if (c >= 65 && c <= 90) unchanged = false;
+      afterSeparator = false;
+    }
+  }
+  if (unchanged && !(afterSeparator && n > 0)) return text;
+  let out = '';
+  let start = -1;
+  for (let i = 0; i <= n; i++) {
+    const cls = i === n ? ASCII_SPACE : ASCII_CLASS[text.charCodeAt(i)]!;
+    if (cls === ASCII_SPACE || (stripPunctuation && cls === ASCII_PUNCTUATION)) {
+      if (start >= 0) out += out === '' ? text.slice(start, i) : ` ${text.slice(start, i)}`;
+      start = -1;
+    } else if (start < 0) start = i;
+  }
+  return out.toLowerCase();
 }
 
 /**
@@ -27,11 +75,35 @@ export function normalizeText(text: string, stripPunctuation = false): string {
  * (CJK, for example) is one token. Empty text gives no tokens.
  */
 export function tokenize(text: string, maxTokens: number): string[] {
+  const ascii = tokenizeAscii(text, maxTokens);
+  if (ascii !== undefined) return ascii;
   const tokens: string[] = [];
   for (const t of text.split(/\s+/u)) {
     if (t === '') continue;
     if (tokens.length === maxTokens) break;
     tokens.push(t);
+  }
+  return tokens;
+}
+
+/**
+ * tokenize of ASCII text without a regex, or undefined once a character outside ASCII comes
+ * before the last token needed (Unicode whitespace is then the regex's to find). On ASCII, \s
+ * is exactly ASCII_CLASS's spaces.
+ */
+function tokenizeAscii(text: string, maxTokens: number): string[] | undefined {
+  const tokens: string[] = [];
+  const n = text.length;
+  let start = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i === n ? 32 : text.charCodeAt(i);
+    if (c >= 128) return undefined;
+    if (ASCII_CLASS[c] !== ASCII_SPACE) continue;
+    if (i > start) {
+      if (tokens.length === maxTokens) return tokens;
+      tokens.push(text.slice(start, i));
+    }
+    start = i + 1;
   }
   return tokens;
 }
@@ -126,11 +198,19 @@ export function crossKey(a: string | number, b: string | number): string {
  */
 export function overlapShare(tokens: readonly string[], other: readonly string[]): number {
   if (tokens.length === 0) return 0;
-  const set = new Set(other);
   let found = 0;
-  for (const t of tokens) if (set.has(t)) found++;
+  // A set pays off only past a few hundred comparisons; a query against a title or a short list
+  // is cheaper scanned. Both compare as SameValueZero.
+  if (tokens.length * other.length <= OVERLAP_SCAN_MAX) {
+    for (const t of tokens) if (other.includes(t)) found++;
+  } else {
+    const set = new Set(other);
+    for (const t of tokens) if (set.has(t)) found++;
+  }
   return found / tokens.length;
 }
+
+const OVERLAP_SCAN_MAX = 256;
 
 /** map[key]; a key the map lacks gives `absentValue` (missing when that is undefined). */
 export function mapValue(map: Readonly<Record<string, number>>, key: string, absentValue: number | undefined): number | null {

@@ -89,34 +89,84 @@ export interface LocalTime {
   dayOfWeek: number;
 }
 
-const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+const MS_PER_DAY = 86_400_000;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+/** As Date.UTC counts them: years 0–99 are 1900–1999 (so year 0 is 1900, not a leap year). */
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month !== 2) return DAYS_IN_MONTH[month - 1]!;
+  const y = year <= 99 ? 1900 + year : year;
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
 }
+
+/** The number written by `count` ASCII digits at `at`, or -1 when any of them is not a digit. */
+function digitsAt(text: string, at: number, count: number): number {
+  let n = 0;
+  for (let i = at; i < at + count; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (!(d >= 0 && d <= 9)) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+const DASH = 45;
+const COLON = 58;
+const DOT = 46;
+const PLUS = 43;
 
 /**
  * ISO-8601 date and time with an offset (`Z` or ±hh:mm): `2024-05-03T21:15:00+02:00`. Local
  * parts are read from the text, so no time-zone database is involved; the same text gives the
  * same parts everywhere. Anything else (no offset, month 13, 24:00) is undefined.
+ *
+ * The grammar, read character by character (no regex match, no Date object: this runs for every
+ * raw row), is exactly
+ *   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/
  */
 export function parseIsoTime(text: string): LocalTime | undefined {
-  const m = ISO_TIME.exec(text);
-  if (!m) return undefined;
-  const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number, number];
-  const second = m[6] === undefined ? 0 : Number(m[6]);
-  const fractionMs = m[7] === undefined ? 0 : Math.floor(Number(m[7]) * 1000);
+  const n = text.length;
+  if (n < 17 || text.charCodeAt(4) !== DASH || text.charCodeAt(7) !== DASH || text.charCodeAt(13) !== COLON) return undefined;
+  const t = text.charCodeAt(10);
+  if (t !== 84 && t !== 116 && t !== 32) return undefined; // T, t or a space
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  const hour = digitsAt(text, 11, 2);
+  const minute = digitsAt(text, 14, 2);
+  if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0) return undefined;
+  let at = 16;
+  let second = 0;
+  let fractionMs = 0;
+  if (text.charCodeAt(at) === COLON) {
+    second = digitsAt(text, at + 1, 2);
+    if (second < 0) return undefined;
+    at += 3;
+    if (text.charCodeAt(at) === DOT) {
+      let end = at + 1;
+      while (end - at <= 9 && digitsAt(text, end, 1) >= 0) end++;
+      if (end === at + 1) return undefined;
+      fractionMs = Math.floor(Number(text.slice(at, end)) * 1000);
+      at = end;
+    }
+  }
+  let offsetMin = 0;
+  const sign = text.charCodeAt(at);
+  if (sign === 90 || sign === 122) { // Z or z
+    if (at + 1 !== n) return undefined;
+  } else if (sign === PLUS || sign === DASH) {
+    const oh = digitsAt(text, at + 1, 2);
+    const mAt = text.charCodeAt(at + 3) === COLON ? at + 4 : at + 3;
+    const om = digitsAt(text, mAt, 2);
+    if (oh < 0 || om < 0 || mAt + 2 !== n || oh > 23 || om > 59) return undefined;
+    offsetMin = (sign === DASH ? -1 : 1) * (oh * 60 + om);
+  } else return undefined;
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   if (hour > 23 || minute > 59 || second > 59) return undefined;
-  let offsetMin = 0;
-  if (m[8] === undefined) {
-    const oh = Number(m[10]);
-    const om = Number(m[11]);
-    if (oh > 23 || om > 59) return undefined;
-    offsetMin = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
-  }
   const localMs = Date.UTC(year, month - 1, day, hour, minute, second, fractionMs);
-  return { epochMs: localMs - offsetMin * 60_000, hour, dayOfWeek: new Date(Date.UTC(year, month - 1, day)).getUTCDay() };
+  // The local date's weekday, as Date#getUTCDay reckons it: 1970-01-01 was a Thursday (4).
+  const days = Math.floor(Date.UTC(year, month - 1, day) / MS_PER_DAY);
+  return { epochMs: localMs - offsetMin * 60_000, hour, dayOfWeek: (((days + 4) % 7) + 7) % 7 };
 }
 
 /** An instant: epoch milliseconds (a number or its text), ISO-8601 text with an offset, or a Date. */

@@ -63,7 +63,8 @@ export async function inferRaw(o: RawInference, request: RawInferRequest): Promi
   const answeredVersion = typeof response.parameters?.cascade_version === 'string' ? response.parameters.cascade_version : response.model_version;
   const used = assembled.get(keyOf(answeredModel, answeredVersion));
   if (used === undefined) return response;
-  used.served.observe(used.batch.vectors, response.outputs);
+  // Vectors are built on first read: only a version with a skew monitor pays for them.
+  if (used.served.monitor !== undefined) used.served.observe(used.batch.vectors, response.outputs);
   features.countRaw(answeredModel, answeredVersion, 'ok');
   const set = used.served.featureSet;
   return {

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { FEATURE_STORE_BATCH_MAX, type EntityRecord, type EntityUpdate, type FeatureStore, type FeatureStoreOptions, type PutResult } from './types.js';
 import { checkEntityName, checkUpdate, chunks, ttlFor } from './common.js';
+import { KeyBatcher } from './key-batcher.js';
 
 /**
  * One entity update, atomically: skip it when the stored one is newer, else replace the values
@@ -14,17 +15,39 @@ redis.call('HSET', KEYS[1], 'v', ARGV[1], 't', ARGV[2])
 if ARGV[3] ~= '' then redis.call('PEXPIREAT', KEYS[1], ARGV[3]) else redis.call('PERSIST', KEYS[1]) end
 return 1`;
 
+/**
+ * The values and times of every key of KEYS, flat: KEYS[1]'s v and t, then KEYS[2]'s, … (nil
+ * where a key or field is absent). One command per batch rather than a pipeline of one HMGET per
+ * id: ioredis spends far more per command (a Command, a promise, a reply array) than Redis spends
+ * per HMGET. Measured on 32 ids: ~5 µs of this process's CPU per id as a pipeline, ~1.5 µs as one
+ * script, for ~0.6 µs more of Redis's.
+ */
+const GET_MANY = `
+local out = {}
+for i = 1, #KEYS do
+  local r = redis.call('HMGET', KEYS[i], 'v', 't')
+  out[2 * i - 1] = r[1]
+  out[2 * i] = r[2]
+end
+return out`;
+
 const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
 const MAX_RECONNECT_DELAY_MS = 2000;
 
-type RedisWithPut = Redis & { putLatest(key: string, values: string, updatedAtMs: string, expireAtMs: string): Promise<number> };
+type RedisWithPut = Redis & {
+  putLatest(key: string, values: string, updatedAtMs: string, expireAtMs: string): Promise<number>;
+  /** GET_MANY over `keys`: their v and t fields, flat (false or null where absent). */
+  getMany(numberOfKeys: number, keys: readonly string[]): Promise<(string | null | false)[]>;
+};
 
 /**
  * The feature store for many replicas: one Redis hash per entity id, `<prefix>:<entity>:<id>`
  * with fields v (values as JSON) and t (updatedAtMs). A TTL is PEXPIREAT updatedAtMs + ttlMs, so
- * Redis drops expired entities itself. A get is one pipeline of HMGET per batch; a put one
- * pipeline of a Lua script per batch. While the connection is down, calls fail at once instead of
- * queueing: a lookup should fall back to defaults, not wait for a reconnect.
+ * Redis drops expired entities itself. A get is one Lua script per batch (an HMGET per id, run by
+ * Redis), and the gets started together (one per entity of an assembly) share one script call,
+ * at most FEATURE_STORE_BATCH_MAX ids in all (key-batcher.ts); a put is one pipeline of a Lua
+ * script per batch. While the connection is down, calls fail at once instead of queueing: a
+ * lookup should fall back to defaults, not wait for a reconnect.
  */
 export class RedisFeatureStore implements FeatureStore {
   readonly kind = 'redis' as const;
@@ -35,6 +58,7 @@ export class RedisFeatureStore implements FeatureStore {
   private readonly connectTimeoutMs: number;
   /** A connection attempt failed or the connection closed, and none has been ready since. */
   private down = false;
+  private readonly batcher: KeyBatcher<string | null | false>;
 
   constructor(url: string, options: Omit<FeatureStoreOptions, 'url'> & { keyPrefix: string }) {
     this.prefix = options.keyPrefix;
@@ -50,7 +74,10 @@ export class RedisFeatureStore implements FeatureStore {
     redis.on('close', () => { this.down = true; });
     redis.on('ready', () => { this.down = false; });
     redis.defineCommand('putLatest', { numberOfKeys: 1, lua: PUT_LATEST });
+    // No numberOfKeys: the call passes it first (a batch has any number of keys).
+    redis.defineCommand('getMany', { lua: GET_MANY });
     this.redis = redis as RedisWithPut;
+    this.batcher = new KeyBatcher(FEATURE_STORE_BATCH_MAX, (keys) => this.redis.getMany(keys.length, keys));
   }
 
   /**
@@ -87,18 +114,20 @@ export class RedisFeatureStore implements FeatureStore {
 
   async get(entity: string, ids: readonly string[]): Promise<Map<string, EntityRecord>> {
     checkEntityName(entity);
-    await this.connected();
+    if (this.redis.status !== 'ready') await this.connected();
     const out = new Map<string, EntityRecord>();
-    for (const batch of chunks([...new Set(ids)], FEATURE_STORE_BATCH_MAX)) {
-      const pipeline = this.redis.pipeline();
-      for (const id of batch) pipeline.hmget(this.key(entity, id), 'v', 't');
-      const replies = (await pipeline.exec()) ?? [];
-      replies.forEach(([err, reply], i) => {
-        if (err) throw err;
-        const [v, t] = reply as [string | null, string | null];
-        if (v === null || t === null) return;
+    const distinct = ids.length > 1 ? [...new Set(ids)] : ids;
+    for (let start = 0; start < distinct.length; start += FEATURE_STORE_BATCH_MAX) {
+      const batch = distinct.slice(start, start + FEATURE_STORE_BATCH_MAX);
+      const keys = new Array<string>(batch.length);
+      for (let i = 0; i < batch.length; i++) keys[i] = this.key(entity, batch[i]!);
+      const { replies, at } = await this.batcher.request(keys);
+      for (let i = 0; i < batch.length; i++) {
+        const v = replies[2 * (at + i)];
+        const t = replies[2 * (at + i) + 1];
+        if (typeof v !== 'string' || typeof t !== 'string') continue;
         out.set(batch[i]!, { values: JSON.parse(v) as Record<string, unknown>, updatedAtMs: Number(t) });
-      });
+      }
     }
     return out;
   }
