@@ -4,6 +4,7 @@
  * most self time for the main thread and each worker thread.
  *
  *   node --import tsx bench/probes/profile-skein.ts [concurrency=64] [seconds=5]
+ *   PROFILE_TARGET=baseline …   profiles bench/baseline-server.ts instead; KEEP_PROFILE=1 keeps the files
  */
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -75,8 +76,11 @@ async function main(): Promise<void> {
   const seconds = Number(process.argv[3] ?? 5);
   const model = await prepareModel('mlp_small');
   const profDir = await mkdtemp(join(tmpdir(), 'skein-prof-'));
-  const entry = fileURLToPath(new URL('../skein-server.ts', import.meta.url));
-  const skein = await startServerChild('skein', entry, [model.repoDir], ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+  // PROFILE_TARGET=baseline profiles the hand-written baseline server instead, for comparison.
+  const baseline = process.env.PROFILE_TARGET === 'baseline';
+  const entry = fileURLToPath(new URL(baseline ? '../baseline-server.ts' : '../skein-server.ts', import.meta.url));
+  const args = baseline ? [model.name, model.filePath] : [model.repoDir];
+  const skein = await startServerChild(baseline ? 'baseline' : 'skein', entry, args, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
   try {
     const r = await runLoad(skein, { path: `/v2/models/${model.name}/infer`, body: inferBody(model, 1), connections: concurrency, durationS: seconds, warmupS: 1 });
     process.stdout.write(`c=${concurrency}: ${Math.round(r.rps)} rps, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, server ${r.serverCores.toFixed(2)} cores\n`);
@@ -87,7 +91,8 @@ async function main(): Promise<void> {
     const profile = JSON.parse(await readFile(join(profDir, file), 'utf8')) as Profile;
     process.stdout.write(`\n${file}\n${summarize(profile).join('\n')}\n`);
   }
-  await rm(profDir, { recursive: true, force: true });
+  if (process.env.KEEP_PROFILE) console.log(`profiles kept in ${profDir}`);
+  else await rm(profDir, { recursive: true, force: true });
   await rm(model.repoDir, { recursive: true, force: true });
 }
 

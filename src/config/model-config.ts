@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { ServingError } from '../errors/index.js';
@@ -49,12 +50,13 @@ export const RuntimeSchema = z.strictObject({
    */
   inlineMaxUs: int(0, 10_000).default(250),
   /**
-   * Intra-op threads of the inline session. Above 1, inline runs happen only while no worker runs
-   * anything and no other request of the version is in flight; onnxruntime's threads then spin
-   * briefly after each run. Measured on 2 cores (docs/benchmarks.md): 2 threads raise c=1 from
-   * 0.48× to 0.72× of a single-process baseline and cost c=8 (1.41× → 1.01×).
+   * Intra-op threads of the inline session; default min(2, cores). Above 1, inline runs happen
+   * only while no worker runs anything, no other request of the version is in flight, and none
+   * has overlapped another for inlineQuietMs: one-at-a-time traffic gets the cores onnxruntime
+   * can use for one request, and concurrent load stays on the workers. Measured on 2 cores
+   * (docs/benchmarks.md): c=1 0.54× → 0.72× of a single-process baseline, c=8 and c=64 unchanged.
    */
-  inlineIntraOpThreads: int(1, 64).default(1),
+  inlineIntraOpThreads: int(1, 64).default(Math.min(2, availableParallelism())),
   /**
    * With inlineIntraOpThreads above 1: inline runs wait until no two requests of the version have
    * overlapped for this long, so they serve one-at-a-time traffic and stay out of the way of

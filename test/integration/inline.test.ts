@@ -68,7 +68,7 @@ describe('inline runs with several threads', () => {
   });
 
   test('a one-thread inline session ignores the quiet window', async () => {
-    server = await serverWith('inlineQuietMs: 600000');
+    server = await serverWith('inlineIntraOpThreads: 1, inlineQuietMs: 600000');
     await concurrent(server, 32);
     const afterLoad = await inlineExecs(server);
     await sequential(server, 20);
