@@ -14,6 +14,8 @@ export interface LookupServerOptions {
   httpPort: number;
   host: string;
   maxKeysPerRequest: number;
+  /** Store mode: most keys in one merged store read (0 = one read per lookup). */
+  maxMergedKeys?: number;
   maxMemoryRows: number;
   refreshIntervalMs: number;
   maxBodyBytes: number;
@@ -41,6 +43,7 @@ export async function startLookupServer(opts: LookupServerOptions, deps: { logge
     mode: opts.mode,
     files: opts.files,
     maxKeysPerRequest: opts.maxKeysPerRequest,
+    ...(opts.maxMergedKeys === undefined ? {} : { maxMergedKeys: opts.maxMergedKeys }),
     maxMemoryRows: opts.maxMemoryRows,
     refreshIntervalMs: opts.refreshIntervalMs,
     clock: deps.clock ?? systemClock,
@@ -86,6 +89,7 @@ export function lookupCommand(): Command {
     .option('--http-port <port>', 'HTTP port (0 = any free port)', int, 8000)
     .option('--host <host>', 'address to bind', '0.0.0.0')
     .option('--max-keys-per-request <n>', 'most keys in one batch lookup', int, 1000)
+    .option('--max-merged-keys <n>', 'store mode: lookups of one event-loop turn share one store read of at most this many keys (0 = a read per lookup)', int, 4096)
     .option('--max-memory-rows <n>', 'memory mode: most rows held over all sets', int, 5_000_000)
     .option('--refresh-interval-ms <ms>', 'memory mode: how often to pick up a new publish', int, 30_000)
     .option('--max-body-bytes <n>', 'largest request body', int, 4 * 1024 * 1024)
@@ -102,6 +106,7 @@ export function lookupCommand(): Command {
           httpPort: opts.httpPort as number,
           host: opts.host as string,
           maxKeysPerRequest: opts.maxKeysPerRequest as number,
+          maxMergedKeys: opts.maxMergedKeys as number,
           maxMemoryRows: opts.maxMemoryRows as number,
           refreshIntervalMs: opts.refreshIntervalMs as number,
           maxBodyBytes: opts.maxBodyBytes as number,

@@ -4,6 +4,7 @@ import type { TimerHandle } from '../../util/index.js';
 import type { PredictionStore, PredictionValue, RunInfo } from '../types.js';
 import { checkKey, checkSetName, hasPublishedLookup, setNotFound } from '../store/index.js';
 import { loadFile, loadRun, tooManyRows, type MemoryTable } from './memory.js';
+import { DEFAULT_MAX_MERGED_KEYS, mergeLookups } from './merge.js';
 import { LookupMetrics } from './metrics.js';
 import type { LookupResult, LookupService, LookupServiceOptions } from './types.js';
 
@@ -23,7 +24,11 @@ export function createLookupService(options: LookupServiceOptions): LookupServic
   }
   const metrics = new LookupMetrics(options.registry, options.wallClockMs ?? Date.now);
   const memory = mode === 'memory' ? new MemorySets(store, options.files ?? [], maxMemoryRows) : undefined;
-  const source: Source = memory ? (set, keys) => memory.read(set, keys) : storeSource(store as PredictionStore, clock, refreshIntervalMs);
+  const maxMergedKeys = options.maxMergedKeys ?? DEFAULT_MAX_MERGED_KEYS;
+  if (!Number.isSafeInteger(maxMergedKeys) || maxMergedKeys < 0) {
+    throw new ServingError('INVALID_CONFIG', '--max-merged-keys must be 0 (one store read per lookup) or a positive integer');
+  }
+  const source: Source = memory ? (set, keys) => memory.read(set, keys) : storeSource(store as PredictionStore, clock, refreshIntervalMs, maxMergedKeys);
   let timer: TimerHandle | undefined;
   let closed = false;
 
@@ -70,10 +75,14 @@ export function createLookupService(options: LookupServiceOptions): LookupServic
 }
 
 /**
- * Store mode: each lookup is one atomic read of (published run id, values); the run's metadata
- * (immutable but for publishedAt) is cached for refreshIntervalMs.
+ * Store mode: each lookup is one atomic read of (published run id, values), merged with the other
+ * lookups of its loop turn (maxMergedKeys); the run's metadata (immutable but for publishedAt) is
+ * cached for refreshIntervalMs.
  */
-function storeSource(store: PredictionStore, clock: LookupServiceOptions['clock'], ttlMs: number): Source {
+function storeSource(store: PredictionStore, clock: LookupServiceOptions['clock'], ttlMs: number, maxMergedKeys: number): Source {
+  const readPublished = hasPublishedLookup(store)
+    ? (maxMergedKeys > 0 ? mergeLookups((set, keys) => store.lookupPublished(set, keys), maxMergedKeys) : (set: string, keys: readonly string[]) => store.lookupPublished(set, keys))
+    : undefined;
   const cache = new Map<string, { info: RunInfo; fetchedAtMs: number }>();
   const runInfo = async (set: string, runId: string): Promise<RunInfo> => {
     const id = `${set}\u0000${runId}`;
@@ -89,8 +98,8 @@ function storeSource(store: PredictionStore, clock: LookupServiceOptions['clock'
   return async (set, keys) => {
     let runId: string;
     let values: (PredictionValue | undefined)[];
-    if (hasPublishedLookup(store)) {
-      ({ runId, values } = await store.lookupPublished(set, keys));
+    if (readPublished) {
+      ({ runId, values } = await readPublished(set, keys));
     } else {
       // A store without the atomic read: the pointer could move between the two calls.
       const run = await store.published(set);

@@ -34,6 +34,11 @@ export interface LookupServiceOptions {
   refreshIntervalMs?: number;
   /** Most keys in one lookup; one more is INVALID_REQUEST. Default 1,000. */
   maxKeysPerRequest?: number;
+  /**
+   * Store mode: lookups of one event-loop turn for the same set are read together, up to this
+   * many keys per store read (default 4,096); 0 = one store read per lookup.
+   */
+  maxMergedKeys?: number;
   /** Drives the refresh timer and lookup durations. */
   clock: Clock;
   /** Wall-clock ms since the epoch, for staleness; default Date.now. */
