@@ -1,14 +1,15 @@
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parse as parseCsv } from 'csv-parse';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { ServingError } from '../errors/index.js';
+import { openInput } from '../offline/batch/input.js';
 
 /**
- * Streams the rows of an event log or entity log as objects. Not the batch job's openInput:
- * that one fixes JSONL columns from the first line, and a log's later lines may carry fields the
- * first lacks. CSV: a header row, every value text. JSONL: one object per line (blank lines
+ * Streams the rows of an event log or entity log as objects. CSV goes through the batch job's
+ * reader (openInput); JSONL and Parquet do not, since openInput fixes JSONL columns from the
+ * first line and a log's later lines may carry fields the first lacks. CSV: a header row, every
+ * value text. JSONL: one object per line (blank lines
  * skipped). Parquet: whole row groups at a time (bounded by the file's row-group size); INT64
  * values become numbers, timestamps ISO-8601 text in UTC.
  * A corrupt file is INPUT_INVALID naming the line or row; an unreadable one INVALID_CONFIG.
@@ -44,18 +45,16 @@ function plain(v: unknown): unknown {
   return v;
 }
 
+/** CSV through the batch job's reader (Papa Parse, paused when the consumer lags), as objects by header name. */
 async function* csvRecords(path: string, label: string): AsyncGenerator<SourceRecord> {
-  const file = createReadStream(path);
-  const parser = parseCsv({ columns: true, bom: true, skip_empty_lines: true, info: true });
-  file.on('error', (err) => parser.destroy(err));
-  try {
-    for await (const r of file.pipe(parser) as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-      yield { values: r.record, position: r.info.lines };
+  const reader = await openInput(path, 'csv', { label });
+  const { columns } = reader;
+  for await (const rows of reader.rows()) {
+    for (const row of rows) {
+      const values: Record<string, unknown> = {};
+      for (let i = 0; i < columns.length; i++) values[columns[i]!] = row.values[i];
+      yield { values, position: row.position };
     }
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') throw unreadable(label);
-    const e = err as { code?: string; lines?: number };
-    throw corrupt(label, `line ${e.lines ?? '?'}`, e.code ?? 'unreadable');
   }
 }
 

@@ -39,25 +39,28 @@ export function formatOf(path: string): InputFormat {
   throw new ServingError(BATCH_CODES.usage, '--input must end in .csv, .jsonl, .ndjson or .parquet, or say --input-format csv|jsonl|parquet');
 }
 
-function corrupt(format: InputFormat, where: string, why: string): ServingError {
-  return new ServingError(BATCH_CODES.inputInvalid, `--input (${format}) is corrupt at ${where}: ${why}`);
+function corrupt(label: string, format: InputFormat, where: string, why: string): ServingError {
+  return new ServingError(BATCH_CODES.inputInvalid, `${label} (${format}) is corrupt at ${where}: ${why}`);
 }
 
 export interface InputOptions {
   /** CSV: bytes read from the file at a time (default CSV_READ_CHUNK_BYTES). */
   csvReadChunkBytes?: number;
+  /** How messages name the file (never by its path); default `--input`. */
+  label?: string;
 }
 
 export async function openInput(path: string, format: InputFormat = formatOf(path), options: InputOptions = {}): Promise<InputReader> {
+  const label = options.label ?? '--input';
   let size: number;
   try {
     size = (await stat(path)).size;
   } catch {
-    throw new ServingError(BATCH_CODES.usage, '--input cannot be read; check the path');
+    throw new ServingError(BATCH_CODES.usage, `${label} cannot be read; check the path`);
   }
-  if (format === 'csv') return openCsv(path, size, options.csvReadChunkBytes ?? CSV_READ_CHUNK_BYTES);
-  if (format === 'jsonl') return openJsonl(path, size);
-  return openParquet(path);
+  if (format === 'csv') return openCsv(path, size, options.csvReadChunkBytes ?? CSV_READ_CHUNK_BYTES, label);
+  if (format === 'jsonl') return openJsonl(path, size, label);
+  return openParquet(path, label);
 }
 
 /** How many bytes the CSV reader takes from the file at a time. */
@@ -87,7 +90,7 @@ function embeddedBreaks(record: readonly string[]): number {
  * quoted fields, counted only once the file has shown a quote. Empty lines are skipped; a record
  * with another number of fields than the header, or a malformed quote, is corruption.
  */
-async function openCsv(path: string, size: number, readChunkBytes: number): Promise<InputReader> {
+async function openCsv(path: string, size: number, readChunkBytes: number, label: string): Promise<InputReader> {
   const file = createReadStream(path, { encoding: 'utf8', highWaterMark: readChunkBytes });
   let bytes = 0;
   let quoted = false;
@@ -128,7 +131,7 @@ async function openCsv(path: string, size: number, readChunkBytes: number): Prom
       signal();
     },
     error() {
-      failure = corrupt('csv', `byte ${bytes}`, 'unreadable');
+      failure = corrupt(label, 'csv', `byte ${bytes}`, 'unreadable');
       signal();
     },
   });
@@ -167,7 +170,7 @@ async function openCsv(path: string, size: number, readChunkBytes: number): Prom
       const record = current.records[i]!;
       const position = line;
       line += 1 + (quoted ? embeddedBreaks(record) : 0);
-      if (current.errorAt === i) throw corrupt('csv', `line ${position}`, 'a quote is not closed or stands inside an unquoted field');
+      if (current.errorAt === i) throw corrupt(label, 'csv', `line ${position}`, 'a quote is not closed or stands inside an unquoted field');
       if (record.length === 1 && record[0] === '') continue;
       return { values: record, position };
     }
@@ -182,7 +185,7 @@ async function openCsv(path: string, size: number, readChunkBytes: number): Prom
   }
   if (!header) {
     file.destroy();
-    throw corrupt('csv', 'line 1', 'no header row');
+    throw corrupt(label, 'csv', 'line 1', 'no header row');
   }
   const columns = header.values as string[];
   const width = columns.length;
@@ -204,7 +207,7 @@ async function openCsv(path: string, size: number, readChunkBytes: number): Prom
             }
             if (row.values.length !== width) {
               if (chunk.length > 0) yield chunk;
-              throw corrupt('csv', `line ${row.position}`, `${row.values.length} fields where the header has ${width}`);
+              throw corrupt(label, 'csv', `line ${row.position}`, `${row.values.length} fields where the header has ${width}`);
             }
             chunk.push(row);
           } while (current !== undefined && at < current.records.length);
@@ -217,7 +220,7 @@ async function openCsv(path: string, size: number, readChunkBytes: number): Prom
   };
 }
 
-async function openJsonl(path: string, size: number): Promise<InputReader> {
+async function openJsonl(path: string, size: number, label: string): Promise<InputReader> {
   const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity })[Symbol.asyncIterator]();
   let line = 0;
   let bytes = 0;
@@ -232,9 +235,9 @@ async function openJsonl(path: string, size: number): Promise<InputReader> {
       try {
         v = JSON.parse(next.value);
       } catch {
-        throw corrupt('jsonl', `line ${line}`, 'not valid JSON');
+        throw corrupt(label, 'jsonl', `line ${line}`, 'not valid JSON');
       }
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw corrupt('jsonl', `line ${line}`, 'not a JSON object');
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw corrupt(label, 'jsonl', `line ${line}`, 'not a JSON object');
       return v as Record<string, unknown>;
     }
   };
@@ -254,13 +257,13 @@ async function openJsonl(path: string, size: number): Promise<InputReader> {
   };
 }
 
-async function openParquet(path: string): Promise<InputReader> {
+async function openParquet(path: string, label: string): Promise<InputReader> {
   const file = await asyncBufferFromFile(path);
   let metadata: FileMetaData;
   try {
     metadata = await parquetMetadataAsync(file);
   } catch {
-    throw corrupt('parquet', 'the footer', 'not a Parquet file');
+    throw corrupt(label, 'parquet', 'the footer', 'not a Parquet file');
   }
   const columns = parquetSchema(metadata).children.map((c) => c.element.name);
   let done = 0;
@@ -278,7 +281,7 @@ async function openParquet(path: string): Promise<InputReader> {
         try {
           objects = await parquetReadObjects({ file, metadata, rowStart, rowEnd, columns });
         } catch {
-          throw corrupt('parquet', `rows ${rowStart + 1}-${rowEnd}`, 'a row group cannot be decoded');
+          throw corrupt(label, 'parquet', `rows ${rowStart + 1}-${rowEnd}`, 'a row group cannot be decoded');
         }
         const rows = objects.map((o, i) => ({ values: columns.map((c) => o[c]), position: rowStart + i + 1 }));
         done = rowEnd;
