@@ -3,3 +3,5 @@ export type { Clock, TimerHandle } from './clock.js';
 export { seededRandom } from './random.js';
 export { splitRedisPrefix } from './redis-url.js';
 export { startModuleWorker } from './worker-thread.js';
+export { createTurnMerger } from './turn-merger.js';
+export type { TurnMerger, TurnMergerOptions } from './turn-merger.js';
