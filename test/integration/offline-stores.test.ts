@@ -88,6 +88,16 @@ function storeContract(kind: string, open: () => Promise<Opened>): void {
       assert.equal((await collect(store.scanValues('twice', 'r-twice', 100))).length, 7);
     });
 
+    test('a chunk whose every row was rejected commits with no rows and counts its rejects', async () => {
+      await store.beginRun(begin('r-empty', 'empty'));
+      await store.writeChunk('empty', 'r-empty', 0, [], 5);
+      await store.writeChunk('empty', 'r-empty', 1, rows(2, (i) => ({ p: [i] })), 0);
+      const run = await store.getRun('empty', 'r-empty');
+      assert.deepEqual([run?.rowCount, run?.rejectedCount], [2, 5]);
+      assert.deepEqual([...(await store.committedChunks('empty', 'r-empty'))].sort(), [0, 1]);
+      assert.equal((await collect(store.scanValues('empty', 'r-empty', 100))).length, 2);
+    });
+
     test('writeChunk before beginRun or after completeRun is refused and writes nothing', async () => {
       assert.equal(await codeOf(store.writeChunk('closed', 'r-none', 0, rows(1, () => ({ p: [1] })), 0)), 'RUN_NOT_FOUND');
       await store.beginRun(begin('r-closed', 'closed'));

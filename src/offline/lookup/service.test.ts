@@ -150,6 +150,13 @@ describe('lookup service', () => {
     svc.close();
   });
 
+  test('maxMergedKeys must be 0 or a positive integer', () => {
+    for (const bad of [-1, 1.5, Number.NaN]) {
+      assert.throws(() => createLookupService({ store, clock: new ManualClock(), registry: new Registry(), maxMergedKeys: bad }), { code: 'INVALID_CONFIG' }, String(bad));
+    }
+    for (const good of [0, 1, 4096]) createLookupService({ store, clock: new ManualClock(), registry: new Registry(), maxMergedKeys: good }).close();
+  });
+
   test('a service without a store or files is INVALID_CONFIG', () => {
     assert.throws(() => createLookupService({ clock: new ManualClock(), registry: new Registry() }), { code: 'INVALID_CONFIG' });
   });

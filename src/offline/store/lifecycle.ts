@@ -24,7 +24,8 @@ function runNotWritable(): ServingError {
   return new ServingError('RUN_NOT_WRITABLE', 'the run is complete and takes no more chunks; start a new run id');
 }
 
-export function checkWritable(run: RunInfo | undefined): RunInfo {
+/** A chunk may be written only into a run that exists and is still `writing`. */
+export function checkWritable<R extends Pick<RunInfo, 'status'>>(run: R | undefined): R {
   if (run === undefined) throw runNotFound('beginRun must be called before writeChunk');
   if (run.status !== 'writing') throw runNotWritable();
   return run;

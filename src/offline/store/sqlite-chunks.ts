@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { RunInfo } from '../types.js';
 import { checkWritable } from './lifecycle.js';
 
 /** A chunk ready for SQLite: keys and their values already as JSON text, in the same order. */
@@ -34,9 +35,7 @@ function prepare(db: Database.Database): ChunkStatements {
       WHERE set_name = ? AND run_id = ?`),
   } as ChunkStatements;
   s.write = db.transaction((c: EncodedChunk) => {
-    const run = s.status.get(c.set, c.runId) as { status: string } | undefined;
-    // checkWritable wants a RunInfo; only its status matters here.
-    checkWritable(run === undefined ? undefined : ({ status: run.status } as Parameters<typeof checkWritable>[0]));
+    checkWritable(s.status.get(c.set, c.runId) as Pick<RunInfo, 'status'> | undefined);
     for (let i = 0; i < c.keys.length; i++) s.upsert.run(c.set, c.runId, c.keys[i], c.values[i]);
     s.chunk.run(c.set, c.runId, c.chunkIndex, c.keys.length, c.rejected);
     s.counts.run(c.set, c.runId, c.set, c.runId, c.set, c.runId);

@@ -13,7 +13,6 @@ export interface WireChunk {
   set: string;
   runId: string;
   chunkIndex: number;
-  rows: number;
   keys: string;
   values: string;
   rejected: number;
@@ -22,11 +21,12 @@ export interface WireChunk {
 export type WriterCall = { kind: 'write'; id: number; chunk: WireChunk } | { kind: 'close' };
 
 export function toWire(c: EncodedChunk): WireChunk {
-  return { set: c.set, runId: c.runId, chunkIndex: c.chunkIndex, rows: c.keys.length, keys: c.keys.join('\n'), values: c.values.join('\n'), rejected: c.rejected };
+  return { set: c.set, runId: c.runId, chunkIndex: c.chunkIndex, keys: c.keys.join('\n'), values: c.values.join('\n'), rejected: c.rejected };
 }
 
 export function fromWire(w: WireChunk): EncodedChunk {
-  const split = (text: string): string[] => (w.rows === 0 ? [] : text.split('\n'));
+  // Keys are never empty, so empty text is a chunk of no rows.
+  const split = (text: string): string[] => (w.keys === '' ? [] : text.split('\n'));
   return { set: w.set, runId: w.runId, chunkIndex: w.chunkIndex, keys: split(w.keys), values: split(w.values), rejected: w.rejected };
 }
 export type WriterReply = { id: number; ok: true } | { id: number; ok: false; code?: ErrorCode; message: string };
