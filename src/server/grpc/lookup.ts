@@ -1,9 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import type { Logger } from 'pino';
 import type { Action, Guard } from '../../auth/index.js';
 import type { LookupResult, LookupService } from '../../offline/index.js';
-import { PROTO_LOADER_OPTIONS, protoDirectory } from './proto.js';
+import { loadProtoService } from './proto.js';
 import { credentialsOf, toGrpcStatus } from './status.js';
 
 const LOOKUP_PROTO = 'prediction_lookup.proto';
@@ -19,17 +18,9 @@ interface WireOutputValue {
   strings?: string[];
 }
 
-let cached: grpc.ServiceDefinition | undefined;
-
 /** skein.offline.PredictionLookup from proto/prediction_lookup.proto, with the server's loader options. */
 export function loadLookupDefinition(): grpc.ServiceDefinition {
-  if (cached) return cached;
-  const dir = protoDirectory();
-  const packageDefinition = protoLoader.loadSync(`${dir}${LOOKUP_PROTO}`, { ...PROTO_LOADER_OPTIONS, includeDirs: [dir] });
-  const root = grpc.loadPackageDefinition(packageDefinition);
-  const offline = (root.skein as grpc.GrpcObject).offline as grpc.GrpcObject;
-  cached = (offline.PredictionLookup as grpc.ServiceClientConstructor).service;
-  return cached;
+  return loadProtoService(LOOKUP_PROTO, ['skein', 'offline', 'PredictionLookup']);
 }
 
 /**

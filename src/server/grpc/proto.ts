@@ -53,3 +53,23 @@ export function loadGrpcDefinitions(): GrpcDefinitions {
   cached = { inference: InferenceClient.service, health: HealthClient.service, InferenceClient, HealthClient };
   return cached;
 }
+
+const services = new Map<string, grpc.ServiceDefinition>();
+
+/**
+ * One service of one of Skein's own protos (proto/<file>), loaded with the server's options
+ * once per process: `path` is its package path and name, e.g. ['skein', 'offline', 'PredictionLookup'].
+ */
+export function loadProtoService(file: string, path: readonly string[]): grpc.ServiceDefinition {
+  const id = `${file}:${path.join('.')}`;
+  const known = services.get(id);
+  if (known) return known;
+  const dir = protoDirectory();
+  let node: grpc.GrpcObject | grpc.ServiceClientConstructor = grpc.loadPackageDefinition(
+    protoLoader.loadSync(`${dir}${file}`, { ...PROTO_LOADER_OPTIONS, includeDirs: [dir] }),
+  );
+  for (const name of path) node = (node as grpc.GrpcObject)[name] as grpc.GrpcObject | grpc.ServiceClientConstructor;
+  const service = (node as grpc.ServiceClientConstructor).service;
+  services.set(id, service);
+  return service;
+}

@@ -1,10 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { ServingError } from '../../errors/index.js';
 import { checkRawRows, inferRaw, type RawInference } from '../raw-request.js';
 import { deadlineTimeoutMs, type Rpc } from './handlers.js';
 import { decodeModelInfer, encodeModelInfer, type InferLimits } from './infer-codec.js';
-import { PROTO_LOADER_OPTIONS, protoDirectory } from './proto.js';
+import { loadProtoService } from './proto.js';
 import { remainingDeadlineMs } from './status.js';
 import type { WireInferResponse, WireParameters, WireRequestedOutput } from './wire.js';
 
@@ -37,17 +36,9 @@ export interface RawRpcOptions extends RawInference {
   limits: InferLimits;
 }
 
-let cached: grpc.ServiceDefinition | undefined;
-
 /** skein.features.RawInference from proto/raw_inference.proto, with the server's loader options. */
 export function loadRawInferenceDefinition(): grpc.ServiceDefinition {
-  if (cached) return cached;
-  const dir = protoDirectory();
-  const packageDefinition = protoLoader.loadSync(`${dir}${RAW_PROTO}`, { ...PROTO_LOADER_OPTIONS, includeDirs: [dir] });
-  const root = grpc.loadPackageDefinition(packageDefinition);
-  const features = (root.skein as grpc.GrpcObject).features as grpc.GrpcObject;
-  cached = (features.RawInference as grpc.ServiceClientConstructor).service;
-  return cached;
+  return loadProtoService(RAW_PROTO, ['skein', 'features', 'RawInference']);
 }
 
 /**
