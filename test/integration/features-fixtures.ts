@@ -3,11 +3,15 @@
  * products updated over time (with late-arriving rows), and search events with labels.
  */
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { generateApiKey } from '../../src/auth/index.js';
 import {
-  categorical, clip, count, cross, defineFeatureSet, entity, feature, hash, locale, localTime, log1p, mapValue, normalize, numeric,
+  saveFeatureSet, categorical, clip, count, cross, defineFeatureSet, entity, feature, hash, locale, localTime, log1p, mapValue, normalize, numeric,
   oneHot, overlap, ratio, request, scale, sin, cos, tokenize,
 } from '../../src/features/index.js';
+import { identityModel, writeModel } from '../helpers/models.js';
+import { startTestServer, tempRepo, type TestServer } from '../helpers/server.js';
 
 export const SHOP_SPEC = defineFeatureSet({
   name: 'shop',
@@ -95,4 +99,36 @@ export async function deleteByPrefix(redis: Redis, prefix: string): Promise<void
     if (keys.length > 0) await redis.del(...keys);
     cursor = next;
   } while (cursor !== '0');
+}
+
+/** One numeric request field → FP32 [batch,1]: the smallest model with a feature set. */
+export const TINY_SPEC = defineFeatureSet({
+  name: 'tiny',
+  features: [numeric('amount', request('amount', { type: 'number' }))],
+  tensors: [{ name: 'x', datatype: 'FP32', features: ['amount'] }],
+});
+
+export interface TinyAuthServer {
+  server: TestServer;
+  /** API keys with scopes `infer:tiny`, `infer:other` and `admin`. */
+  keys: { infer: { key: string }; other: { key: string }; admin: { key: string } };
+}
+
+/** A server with auth on, serving `tiny` (an identity model behind TINY_SPEC). */
+export async function startTinyAuthServer(): Promise<TinyAuthServer> {
+  const keys = { infer: generateApiKey(), other: generateApiKey(), admin: generateApiKey() };
+  const repo = await tempRepo();
+  await writeModel(repo, 'tiny', 1, identityModel('FP32', ['batch', 1]));
+  await saveFeatureSet(join(repo, 'tiny', '1'), TINY_SPEC);
+  const server = await startTestServer(repo, {
+    auth: {
+      enabled: true,
+      apiKeys: [
+        { id: 'infer', sha256: keys.infer.sha256, scopes: ['infer:tiny'] },
+        { id: 'other', sha256: keys.other.sha256, scopes: ['infer:other'] },
+        { id: 'admin', sha256: keys.admin.sha256, scopes: ['admin'] },
+      ],
+    },
+  });
+  return { server, keys };
 }

@@ -12,7 +12,6 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { pino } from 'pino';
-import { generateApiKey } from '../../src/auth/index.js';
 import {
   categorical, createFeatureStore, defineFeatureSet, entity, locale, localTime, log1p, numeric, oneHot, request, saveFeatureSet, scale,
   type FeatureStore,
@@ -21,6 +20,7 @@ import { createGrpcServer } from '../../src/server/index.js';
 import { allowAll, failure, type CallFailure } from '../helpers/grpc-client.js';
 import { identityModel, writeModel } from '../helpers/models.js';
 import { postJson, startTestServer, tempRepo, type TestServer } from '../helpers/server.js';
+import { startTinyAuthServer, type TinyAuthServer } from './features-fixtures.js';
 
 /** 4 features, 6 columns; `quantity` is required. */
 const BASKET = defineFeatureSet({
@@ -250,29 +250,12 @@ describe('skein.features.RawInference/ModelInferRaw', () => {
 });
 
 describe('ModelInferRaw under auth', () => {
-  const TINY = defineFeatureSet({
-    name: 'tiny',
-    features: [numeric('amount', request('amount', { type: 'number' }))],
-    tensors: [{ name: 'x', datatype: 'FP32', features: ['amount'] }],
-  });
-  const keys = { infer: generateApiKey(), other: generateApiKey(), admin: generateApiKey() };
   let server: TestServer;
+  let keys: TinyAuthServer['keys'];
   let client: RawClient;
 
   before(async () => {
-    const repo = await tempRepo();
-    await writeModel(repo, 'tiny', 1, identityModel('FP32', ['batch', 1]));
-    await saveFeatureSet(join(repo, 'tiny', '1'), TINY);
-    server = await startTestServer(repo, {
-      auth: {
-        enabled: true,
-        apiKeys: [
-          { id: 'infer', sha256: keys.infer.sha256, scopes: ['infer:tiny'] },
-          { id: 'other', sha256: keys.other.sha256, scopes: ['infer:other'] },
-          { id: 'admin', sha256: keys.admin.sha256, scopes: ['admin'] },
-        ],
-      },
-    });
+    ({ server, keys } = await startTinyAuthServer());
     client = rawClient(server.grpcPort);
   });
 

@@ -4,35 +4,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { generateApiKey } from '../../src/auth/index.js';
-import { defineFeatureSet, numeric, request, saveFeatureSet } from '../../src/features/index.js';
-import { identityModel, writeModel } from '../helpers/models.js';
-import { startTestServer, tempRepo, type TestServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
+import { startTinyAuthServer, type TinyAuthServer } from './features-fixtures.js';
 
-const SPEC = defineFeatureSet({
-  name: 'tiny',
-  features: [numeric('amount', request('amount', { type: 'number' }))],
-  tensors: [{ name: 'x', datatype: 'FP32', features: ['amount'] }],
-});
-
-const keys = { infer: generateApiKey(), other: generateApiKey(), admin: generateApiKey() };
 let server: TestServer;
+let keys: TinyAuthServer['keys'];
 
 before(async () => {
-  const repo = await tempRepo();
-  await writeModel(repo, 'tiny', 1, identityModel('FP32', ['batch', 1]));
-  await saveFeatureSet(join(repo, 'tiny', '1'), SPEC);
-  server = await startTestServer(repo, {
-    auth: {
-      enabled: true,
-      apiKeys: [
-        { id: 'infer', sha256: keys.infer.sha256, scopes: ['infer:tiny'] },
-        { id: 'other', sha256: keys.other.sha256, scopes: ['infer:other'] },
-        { id: 'admin', sha256: keys.admin.sha256, scopes: ['admin'] },
-      ],
-    },
-  });
+  ({ server, keys } = await startTinyAuthServer());
 });
 
 after(async () => {
