@@ -40,6 +40,7 @@ import {
   createCoalescingStore, createFeatureAssembler, createFeatureStore, ingestEntities, type FeatureAssembler, type FeatureStore,
 } from '../../src/features/index.js';
 import { deleteRedisPrefix } from '../lib/processes.js';
+import { summarizeCpuProfile, type CpuProfile } from '../lib/cpu-profile.js';
 
 const DIGEST_ROWS = 2000;
 const WARMUP_CALLS = 2000;
@@ -140,56 +141,6 @@ async function digestOf(assemble: Assemble, events: readonly Record<string, unkn
   return hash.digest('hex').slice(0, 16);
 }
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
-
-function originOf(url: string, functionName: string): string {
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (pkg) return pkg[1]!;
-  const area = /\/src\/([^/]+)\//.exec(url);
-  if (area) return `src/${area[1]}`;
-  if (url.startsWith('node:') || /^[a-z_]+$/.test(url)) return 'node internals';
-  if (url === '') return functionName.startsWith('(') ? functionName : 'native';
-  return url.replace(/^.*\//, '');
-}
-
-function summarizeProfile(profile: Profile): string[] {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const selfUs = new Map<string, number>();
-  const byOrigin = new Map<string, number>();
-  let idleUs = 0;
-  let totalUs = 0;
-  profile.samples.forEach((id, i) => {
-    const f = byId.get(id)!.callFrame;
-    const dt = profile.timeDeltas[i] ?? 0;
-    totalUs += dt;
-    if (f.functionName === '(idle)') {
-      idleUs += dt;
-      return;
-    }
-    const file = f.url.replace(/^.*\/(node_modules\/)?/, '$1');
-    const key = `${f.functionName || '(anonymous)'} ${file}:${f.lineNumber + 1}:${f.columnNumber + 1}`;
-    selfUs.set(key, (selfUs.get(key) ?? 0) + dt);
-    const origin = originOf(f.url, f.functionName);
-    byOrigin.set(origin, (byOrigin.get(origin) ?? 0) + dt);
-  });
-  const busy = totalUs - idleUs;
-  const share = (v: number): string => `${((100 * v) / busy).toFixed(1).padStart(5)}%`;
-  return [
-    `profile: busy ${(busy / 1e6).toFixed(2)} s of ${(totalUs / 1e6).toFixed(2)} s; self time by origin:`,
-    ...[...byOrigin].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `  ${share(v)}  [${k}]`),
-    'top functions (self time):',
-    ...[...selfUs].sort((a, b) => b[1] - a[1]).slice(0, TOP).map(([k, v]) => `  ${share(v)}  ${k}`),
-  ];
-}
-
 async function profiled<T>(run: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
   const session = new Session();
   session.connect();
@@ -198,8 +149,8 @@ async function profiled<T>(run: () => Promise<T>): Promise<{ result: T; lines: s
     await session.post('Profiler.setSamplingInterval', { interval: 200 });
     await session.post('Profiler.start');
     const result = await run();
-    const { profile } = (await session.post('Profiler.stop')) as { profile: Profile };
-    return { result, lines: summarizeProfile(profile) };
+    const { profile } = (await session.post('Profiler.stop')) as { profile: CpuProfile };
+    return { result, lines: summarizeCpuProfile(profile, TOP) };
   } finally {
     session.disconnect();
   }

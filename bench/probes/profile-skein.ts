@@ -12,64 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServerChild } from '../lib/children.js';
 import { runLoad } from '../lib/load.js';
+import { summarizeCpuProfile, type CpuProfile } from '../lib/cpu-profile.js';
 import { inferBody, prepareModel } from '../lib/model.js';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
-
-const TOP = 25;
-
-/** Buckets a frame by package (node_modules/<pkg>), Skein area (src/<area>), node internals or native. */
-function groupOf(url: string, functionName: string): string {
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (pkg) return pkg[1]!;
-  const area = /\/src\/([^/]+)\//.exec(url);
-  if (area) return `src/${area[1]}`;
-  if (url.startsWith('node:') || /^[a-z_]+$/.test(url)) return 'node internals';
-  if (url === '') return functionName.startsWith('(') ? functionName : 'native';
-  return url.replace(/^.*\//, '');
-}
-
-function summarize(profile: Profile): string[] {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const selfUs = new Map<string, number>();
-  const byGroup = new Map<string, number>();
-  let totalUs = 0;
-  profile.samples.forEach((id, i) => {
-    const node = byId.get(id)!;
-    const dt = profile.timeDeltas[i] ?? 0;
-    totalUs += dt;
-    const f = node.callFrame;
-    const file = f.url.replace(/^.*\/(node_modules\/)?/, '$1');
-    const key = `${f.functionName || '(anonymous)'} ${file}:${f.lineNumber + 1}`;
-    selfUs.set(key, (selfUs.get(key) ?? 0) + dt);
-    byGroup.set(groupOf(f.url, f.functionName), (byGroup.get(groupOf(f.url, f.functionName)) ?? 0) + dt);
-  });
-  const idle = [...selfUs].filter(([k]) => k.startsWith('(idle)')).reduce((a, [, v]) => a + v, 0);
-  const busy = totalUs - idle;
-  return [
-    `  busy ${(busy / 1e6).toFixed(2)} s of ${(totalUs / 1e6).toFixed(2)} s; self time by origin:`,
-    ...[...byGroup]
-      .filter(([k]) => k !== '(idle)')
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 12)
-      .map(([k, v]) => `  ${((100 * v) / busy).toFixed(1).padStart(5)}%  [${k}]`),
-    '  top functions:',
-    ...[...selfUs]
-      .filter(([k]) => !k.startsWith('(idle)'))
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, TOP)
-      .map(([k, v]) => `  ${((100 * v) / busy).toFixed(1).padStart(5)}%  ${k}`),
-  ];
-}
 
 async function main(): Promise<void> {
   const concurrency = Number(process.argv[2] ?? 64);
@@ -88,8 +32,8 @@ async function main(): Promise<void> {
     await skein.stop();
   }
   for (const file of (await readdir(profDir)).sort()) {
-    const profile = JSON.parse(await readFile(join(profDir, file), 'utf8')) as Profile;
-    process.stdout.write(`\n${file}\n${summarize(profile).join('\n')}\n`);
+    const profile = JSON.parse(await readFile(join(profDir, file), 'utf8')) as CpuProfile;
+    process.stdout.write(`\n${file}\n${summarizeCpuProfile(profile).join('\n')}\n`);
   }
   if (process.env.KEEP_PROFILE) console.log(`profiles kept in ${profDir}`);
   else await rm(profDir, { recursive: true, force: true });
