@@ -1,12 +1,11 @@
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError, type CommanderError } from 'commander';
 import { stringify as stringifyYaml } from 'yaml';
 import { isServingError, ServingError } from '../errors/index.js';
 import { allocateBatch, encodeRow, loadBatchModel, planInputs, toTensors, type BatchModel } from '../offline/index.js';
 import { quoteName } from '../tensor/index.js';
 import { parseTrafficConfig, type CascadeConfig, type CascadeRule } from '../traffic/index.js';
+import { readJsonLines } from '../util/index.js';
 // Not yet re-exported by src/traffic/index.ts; switch to '../traffic/index.js' once they are.
 import { maxThreshold, ruleKind, rowConfidence, rowPredictions, withThreshold } from '../traffic/cascade-rule.js';
 import { DEFAULT_TABLE_ROWS, MAX_TABLE_ROWS, tuneCascade, type StagePredictions, type TradeOffRow, type TuneResult } from '../traffic/tune.js';
@@ -77,21 +76,16 @@ async function readValidation(path: string, labelField: string, binary: boolean)
   const inputs: Record<string, unknown>[] = [];
   const labels: number[] = [];
   const lines: number[] = [];
-  const file = createReadStream(path);
-  const opened = new Promise<void>((resolve, reject) => file.once('open', () => resolve()).once('error', reject));
-  await opened.catch(() => { throw usage('--validation cannot be read; check the path'); });
   let line = 0;
   const bad = (why: string) => new ServingError('INPUT_INVALID', `--validation line ${line}: ${why}`);
-  for await (const text of createInterface({ input: file, crlfDelay: Infinity })) {
-    line++;
-    if (text.trim() === '') continue;
+  const errors = {
+    unreadable: () => usage('--validation cannot be read; check the path'),
+    invalid: (at: number) => new ServingError('INPUT_INVALID', `--validation line ${at}: is not valid JSON`),
+  };
+  for await (const parsed of readJsonLines(path, errors)) {
+    line = parsed.line;
     if (inputs.length === MAX_VALIDATION_ROWS) throw usage(`--validation holds more than ${MAX_VALIDATION_ROWS} rows; tune on a sample`);
-    let row: unknown;
-    try {
-      row = JSON.parse(text);
-    } catch {
-      throw bad('is not valid JSON');
-    }
+    const row = parsed.value;
     const record = row as Record<string, unknown>;
     if (typeof row !== 'object' || row === null || typeof record.inputs !== 'object' || record.inputs === null || Array.isArray(record.inputs)) {
       throw bad('must be {"inputs": {"<input>": [values]}, "<label field>": <class>}');

@@ -1,9 +1,8 @@
-import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
-import { createInterface } from 'node:readline';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { ServingError } from '../errors/index.js';
 import { openInput } from '../offline/batch/input.js';
+import { readJsonLines } from '../util/index.js';
 
 /**
  * Streams the rows of an event log or entity log as objects. CSV goes through the batch job's
@@ -59,21 +58,10 @@ async function* csvRecords(path: string, label: string): AsyncGenerator<SourceRe
 }
 
 async function* jsonlRecords(path: string, label: string): AsyncGenerator<SourceRecord> {
-  const input = createReadStream(path);
-  const opened = new Promise<void>((resolve, reject) => { input.once('open', () => resolve()); input.once('error', reject); });
-  await opened.catch(() => { throw unreadable(label); });
-  let line = 0;
-  for await (const text of createInterface({ input, crlfDelay: Infinity })) {
-    line++;
-    if (text.trim() === '') continue;
-    let v: unknown;
-    try {
-      v = JSON.parse(text);
-    } catch {
-      throw corrupt(label, `line ${line}`, 'not valid JSON');
-    }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw corrupt(label, `line ${line}`, 'not a JSON object');
-    yield { values: v as Record<string, unknown>, position: line };
+  const errors = { unreadable: () => unreadable(label), invalid: (line: number) => corrupt(label, `line ${line}`, 'not valid JSON') };
+  for await (const { line, value } of readJsonLines(path, errors)) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw corrupt(label, `line ${line}`, 'not a JSON object');
+    yield { values: value as Record<string, unknown>, position: line };
   }
 }
 

@@ -1,7 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { ServingError } from '../../errors/index.js';
+import { readJsonLines } from '../../util/index.js';
 import type { PredictionValue } from '../types.js';
 import type { GoldenRow, RangeRule } from './types.js';
 
@@ -18,27 +17,15 @@ export function parseRange(text: string): RangeRule {
   return { output, min, max };
 }
 
-/** Reads a JSONL file line by line; `onLine` gets each parsed line; bad JSON names the line. */
+/** Reads a JSONL file line by line; `onLine` gets each parsed line (false stops); bad JSON names the line. */
 async function eachJsonLine(path: string, flag: string, onLine: (v: unknown, line: number) => boolean | void): Promise<void> {
-  const stream = createReadStream(path);
-  const opened = new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', () => reject(new ServingError('INVALID_CONFIG', `${flag} cannot be read; check the path`)));
-  });
-  await opened;
-  let line = 0;
-  for await (const text of createInterface({ input: stream, crlfDelay: Infinity })) {
-    line++;
-    if (text.trim() === '') continue;
-    let v: unknown;
-    try {
-      v = JSON.parse(text);
-    } catch {
-      throw new ServingError('INVALID_CONFIG', `${flag} line ${line} is not valid JSON`);
-    }
-    if (onLine(v, line) === false) break;
+  const errors = {
+    unreadable: () => new ServingError('INVALID_CONFIG', `${flag} cannot be read; check the path`),
+    invalid: (line: number) => new ServingError('INVALID_CONFIG', `${flag} line ${line} is not valid JSON`),
+  };
+  for await (const { line, value } of readJsonLines(path, errors)) {
+    if (onLine(value, line) === false) break;
   }
-  stream.destroy();
 }
 
 /** Golden lines beyond this are a data set, not a set of golden examples. */
