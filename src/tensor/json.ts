@@ -54,6 +54,11 @@ export function decodeJsonTensor(raw: unknown, limits: TensorLimits): Tensor {
   if (data === undefined) {
     throw new ServingError('INVALID_REQUEST', `input ${q} has no \`data\`; send \`data\` or parameters.binary_data_size`);
   }
+  // The REST server's JSON reader hands FP32 data over already converted (server/http/json-body.ts).
+  if (data instanceof Float32Array && header.datatype === 'FP32') {
+    checkFlatLength(header, data.length);
+    return { name: header.name, datatype: header.datatype, shape: header.shape, data };
+  }
   if (!Array.isArray(data)) {
     throw new ServingError('INVALID_DATA', `input ${q}: \`data\` must be a list, flat or nested like the shape`);
   }
@@ -68,13 +73,17 @@ export function decodeJsonTensor(raw: unknown, limits: TensorLimits): Tensor {
   return { name: header.name, datatype: header.datatype, shape: header.shape, data: out };
 }
 
-function fillFlat(h: TensorHeader, data: unknown[], write: Write): void {
-  if (data.length !== h.count) {
+function checkFlatLength(h: TensorHeader, length: number): void {
+  if (length !== h.count) {
     throw new ServingError(
       'DATA_LENGTH_MISMATCH',
-      `input ${quoteName(h.name)}: expects ${h.count} values for shape ${formatShape(h.shape)}, got ${data.length}`,
+      `input ${quoteName(h.name)}: expects ${h.count} values for shape ${formatShape(h.shape)}, got ${length}`,
     );
   }
+}
+
+function fillFlat(h: TensorHeader, data: unknown[], write: Write): void {
+  checkFlatLength(h, data.length);
   for (let i = 0; i < data.length; i++) write(data[i], i);
 }
 

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { ServingError, type ErrorCode } from '../../errors/index.js';
 import type { Signature, Tensor } from '../../tensor/index.js';
 import type { InferResponse } from '../../serving/index.js';
-import { decodeInferRequest, encodeInferResponse, exceedsJsonDepth, type BodyLimits } from './oip-codec.js';
+import { exceedsJsonDepth } from './body.js';
+import { decodeInferRequest, encodeInferResponse, type BodyLimits } from './oip-codec.js';
 
 const limits: BodyLimits = { maxJsonDepth: 8, maxTensorElements: 1000, maxInputs: 4 };
 const enc = new TextEncoder();
@@ -153,6 +154,28 @@ describe('decodeInferRequest', () => {
   test('passes tensor errors through with their codes', () => {
     const bad = { inputs: [{ name: 'x', datatype: 'UINT8', shape: [1], data: [256] }] };
     throwsCode(() => decodeInferRequest(jsonBody(bad), undefined, limits, noSignature), 'VALUE_OUT_OF_RANGE');
+  });
+
+  test('decodes FP32 data to the same tensor whether datatype comes before or after data', () => {
+    // Before data, the reader converts the list straight to float32; after it, the codec converts
+    // JSON.parse-style numbers. Both must agree, rounding and errors included.
+    const data = [0.1, -0.30000001192092896, 3.4028234663852886e38, 1e-45, -0, 16777217, 0.4895900487899780273];
+    const before = `{"inputs":[{"name":"x","shape":[1,7],"datatype":"FP32","data":${JSON.stringify(data)}}]}`;
+    const after = `{"inputs":[{"name":"x","shape":[1,7],"data":${JSON.stringify(data)},"datatype":"FP32"}]}`;
+    const a = decodeInferRequest(enc.encode(before), undefined, limits, noSignature).inputs[0]!;
+    const b = decodeInferRequest(enc.encode(after), undefined, limits, noSignature).inputs[0]!;
+    assert.ok(a.data instanceof Float32Array && b.data instanceof Float32Array);
+    assert.deepEqual([...a.data].map((v) => Object.is(v, -0) ? '-0' : v), [...b.data].map((v) => Object.is(v, -0) ? '-0' : v));
+    assert.deepEqual(a.shape, b.shape);
+
+    const overflow = (order: 'before' | 'after') => order === 'before'
+      ? `{"inputs":[{"name":"x","shape":[2],"datatype":"FP32","data":[1,1e39]}]}`
+      : `{"inputs":[{"name":"x","shape":[2],"data":[1,1e39],"datatype":"FP32"}]}`;
+    const e1 = throwsCode(() => decodeInferRequest(enc.encode(overflow('before')), undefined, limits, noSignature), 'VALUE_OUT_OF_RANGE');
+    const e2 = throwsCode(() => decodeInferRequest(enc.encode(overflow('after')), undefined, limits, noSignature), 'VALUE_OUT_OF_RANGE');
+    assert.equal(e1.message, e2.message);
+    const short = `{"inputs":[{"name":"x","shape":[3],"datatype":"FP32","data":[1,2]}]}`;
+    assert.match(throwsCode(() => decodeInferRequest(enc.encode(short), undefined, limits, noSignature), 'DATA_LENGTH_MISMATCH').message, /expects 3 values for shape \[3\], got 2/);
   });
 });
 

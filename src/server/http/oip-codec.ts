@@ -4,6 +4,7 @@ import {
   encodeJsonTensor, formatShape, quoteName,
   type Signature, type Tensor, type TensorSpec,
 } from '../../tensor/index.js';
+import { parseJsonBody } from './json-body.js';
 import type { InferRequest, InferResponse, ParameterValue, RequestedOutput } from '../../serving/index.js';
 
 /**
@@ -20,55 +21,6 @@ export interface BodyLimits {
 export type DecodedInfer = Omit<InferRequest, 'model' | 'version'>;
 
 type Parameters = Record<string, ParameterValue>;
-
-const OPEN_BRACE = 0x7b;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACE = 0x7d;
-const CLOSE_BRACKET = 0x5d;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-
-/**
- * True when `text` nests objects/arrays deeper than `maxDepth` (`{}` is depth 1). One linear pass
- * that skips string contents (escapes included), run before JSON.parse so a body of ten thousand
- * `[` never reaches the recursive parser. UTF-8 continuation bytes are ≥ 0x80, so scanning bytes
- * cannot mistake them for brackets or quotes.
- */
-export function exceedsJsonDepth(text: Uint8Array | string, maxDepth: number): boolean {
-  // Fast path: depth can only exceed maxDepth if there are more than maxDepth opening brackets.
-  // Counting them with the native indexOf (memchr) is ~20× cheaper than the byte loop below, and a
-  // typical tensor body (flat data) has a handful.
-  if (fewerOpeningsThan(text, maxDepth + 1)) return false;
-  const isString = typeof text === 'string';
-  const length = text.length;
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < length; i++) {
-    const c = isString ? (text as string).charCodeAt(i) : (text as Uint8Array)[i]!;
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) {
-      inString = true;
-    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-      if (++depth > maxDepth) return true;
-    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-      depth--;
-    }
-  }
-  return false;
-}
-
-function fewerOpeningsThan(text: Uint8Array | string, limit: number): boolean {
-  const buf = typeof text === 'string' ? Buffer.from(text) : Buffer.from(text.buffer, text.byteOffset, text.byteLength);
-  let count = 0;
-  for (const ch of [OPEN_BRACE, OPEN_BRACKET]) {
-    for (let at = buf.indexOf(ch); at !== -1; at = buf.indexOf(ch, at + 1)) {
-      if (++count >= limit) return false;
-    }
-  }
-  return true;
-}
 
 /**
  * Decodes an infer request body. `headerLength` is the raw Inference-Header-Content-Length value
@@ -114,16 +66,7 @@ function parseHeaderLength(value: string | undefined, bodyLength: number): numbe
 }
 
 function parseJsonObject(json: Uint8Array, maxDepth: number): Record<string, unknown> {
-  if (exceedsJsonDepth(json, maxDepth)) {
-    throw new ServingError('JSON_TOO_DEEP', `the JSON nests deeper than ${maxDepth} levels; send \`data\` flat`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8'));
-  } catch {
-    // SyntaxError messages quote the body; never pass them on.
-    throw new ServingError('INVALID_JSON', 'the request body (or its JSON header) is not valid JSON');
-  }
+  const doc = parseJsonBody(json, maxDepth);
   if (!isObject(doc)) throw new ServingError('INVALID_REQUEST', 'the request must be a JSON object with an `inputs` list');
   return doc;
 }
