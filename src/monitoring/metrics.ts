@@ -9,22 +9,34 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  */
 type Child<T extends { labels: (...args: string[]) => unknown }> = ReturnType<T['labels']>;
 
+/** A counter series kept by Skein and handed to prom-client when metrics are read. */
+export interface LocalCounter {
+  inc(by?: number): void;
+}
+
+/** A gauge series kept by Skein and handed to prom-client when metrics are read. */
+export interface LocalGauge {
+  inc(): void;
+  dec(): void;
+  set(value: number): void;
+}
+
 export interface VersionMetrics {
-  success: Child<Counter<string>>;
-  inflight: Child<Gauge<string>>;
+  success: LocalCounter;
+  inflight: LocalGauge;
   requestSeconds: Child<Histogram<string>>;
-  requestUs: Child<Counter<string>>;
+  requestUs: LocalCounter;
   queueSeconds: Child<Histogram<string>>;
-  queueUs: Child<Counter<string>>;
-  pending: Child<Gauge<string>>;
-  execCount: Child<Counter<string>>;
-  inferenceCount: Child<Counter<string>>;
+  queueUs: LocalCounter;
+  pending: LocalGauge;
+  execCount: LocalCounter;
+  inferenceCount: LocalCounter;
   batchSize: Child<Histogram<string>>;
   computeSeconds: Child<Histogram<string>>;
-  computeInferUs: Child<Counter<string>>;
+  computeInferUs: LocalCounter;
   /** Executions that ran on the main thread's inline session instead of a worker. */
-  inlineExecs: Child<Counter<string>>;
-  ok: Child<Counter<string>>;
+  inlineExecs: LocalCounter;
+  ok: LocalCounter;
   failed(code: string, reason: string): void;
   /**
    * Drops every series of this version once it is unloaded, so a server that swaps versions for
@@ -34,6 +46,55 @@ export interface VersionMetrics {
   forget(): void;
 }
 
+/**
+ * The value of one series between two reads. prom-client looks its series up by hashing the label
+ * values on every update (about half a microsecond, ten updates per request); a plain number
+ * costs nothing, and the metric's collect hook moves it into prom-client when /metrics is read.
+ */
+class LocalValue implements LocalCounter, LocalGauge {
+  value = 0;
+  /** The part of a counter's value already added to prom-client. */
+  flushed = 0;
+  constructor(readonly labels: Readonly<Record<string, string>>) {}
+  inc(by = 1): void {
+    this.value += by;
+  }
+  dec(): void {
+    this.value--;
+  }
+  set(value: number): void {
+    this.value = value;
+  }
+}
+
+/** Series of one metric kept as LocalValues; `flush` runs in the metric's collect hook. */
+class LocalSeries {
+  private readonly values = new Set<LocalValue>();
+
+  add(labels: Record<string, string>): LocalValue {
+    const v = new LocalValue(labels);
+    this.values.add(v);
+    return v;
+  }
+
+  delete(v: LocalValue): void {
+    this.values.delete(v);
+  }
+
+  flushCounter(counter: Counter<string>): void {
+    for (const v of this.values) {
+      const delta = v.value - v.flushed;
+      if (delta === 0) continue;
+      counter.inc(v.labels, delta);
+      v.flushed = v.value;
+    }
+  }
+
+  flushGauge(gauge: Gauge<string>): void {
+    for (const v of this.values) gauge.set(v.labels, v.value);
+  }
+}
+
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
@@ -41,22 +102,32 @@ export class ServingMetrics {
   readonly registry = new Registry();
   private readonly mv = ['model', 'version'] as const;
 
-  readonly success = new Counter({ name: 'nv_inference_request_success', help: 'Successful inference requests (Triton name).', labelNames: this.mv, registers: [this.registry] });
+  private readonly successLocal = new LocalSeries();
+  readonly success = localCounter(this.successLocal, { name: 'nv_inference_request_success', help: 'Successful inference requests (Triton name).', labelNames: this.mv, registers: [this.registry] });
   readonly failure = new Counter({ name: 'nv_inference_request_failure', help: 'Failed inference requests by reason: REJECTED (queue full or timed out), BACKEND (runtime error), OTHER (bad input) (Triton name).', labelNames: [...this.mv, 'reason'], registers: [this.registry] });
-  readonly inferenceCount = new Counter({ name: 'nv_inference_count', help: 'Rows (batch elements) executed (Triton name).', labelNames: this.mv, registers: [this.registry] });
-  readonly execCount = new Counter({ name: 'nv_inference_exec_count', help: 'Model executions; inference_count / exec_count is the mean batch size (Triton name).', labelNames: this.mv, registers: [this.registry] });
-  readonly pending = new Gauge({ name: 'nv_inference_pending_request_count', help: 'Requests waiting in the queue (Triton name).', labelNames: this.mv, registers: [this.registry] });
-  readonly requestUs = new Counter({ name: 'nv_inference_request_duration_us', help: 'Cumulative end-to-end request time in microseconds (Triton name).', labelNames: this.mv, registers: [this.registry] });
-  readonly queueUs = new Counter({ name: 'nv_inference_queue_duration_us', help: 'Cumulative queue time in microseconds (Triton name).', labelNames: this.mv, registers: [this.registry] });
-  readonly computeInferUs = new Counter({ name: 'nv_inference_compute_infer_duration_us', help: 'Cumulative model run time in microseconds (Triton name).', labelNames: this.mv, registers: [this.registry] });
+  private readonly inferenceCountLocal = new LocalSeries();
+  readonly inferenceCount = localCounter(this.inferenceCountLocal, { name: 'nv_inference_count', help: 'Rows (batch elements) executed (Triton name).', labelNames: this.mv, registers: [this.registry] });
+  private readonly execCountLocal = new LocalSeries();
+  readonly execCount = localCounter(this.execCountLocal, { name: 'nv_inference_exec_count', help: 'Model executions; inference_count / exec_count is the mean batch size (Triton name).', labelNames: this.mv, registers: [this.registry] });
+  private readonly pendingLocal = new LocalSeries();
+  readonly pending = localGauge(this.pendingLocal, { name: 'nv_inference_pending_request_count', help: 'Requests waiting in the queue (Triton name).', labelNames: this.mv, registers: [this.registry] });
+  private readonly requestUsLocal = new LocalSeries();
+  readonly requestUs = localCounter(this.requestUsLocal, { name: 'nv_inference_request_duration_us', help: 'Cumulative end-to-end request time in microseconds (Triton name).', labelNames: this.mv, registers: [this.registry] });
+  private readonly queueUsLocal = new LocalSeries();
+  readonly queueUs = localCounter(this.queueUsLocal, { name: 'nv_inference_queue_duration_us', help: 'Cumulative queue time in microseconds (Triton name).', labelNames: this.mv, registers: [this.registry] });
+  private readonly computeInferUsLocal = new LocalSeries();
+  readonly computeInferUs = localCounter(this.computeInferUsLocal, { name: 'nv_inference_compute_infer_duration_us', help: 'Cumulative model run time in microseconds (Triton name).', labelNames: this.mv, registers: [this.registry] });
 
-  readonly inlineExecs = new Counter({ name: 'skein_inline_executions_total', help: 'Executions run on the main thread (runtime.inlineMaxUs) instead of a worker thread; the rest of nv_inference_exec_count ran on workers.', labelNames: this.mv, registers: [this.registry] });
-  readonly requests = new Counter({ name: 'skein_requests_total', help: 'Inference requests by outcome code (OK or an error code).', labelNames: [...this.mv, 'code'], registers: [this.registry] });
+  private readonly inlineExecsLocal = new LocalSeries();
+  readonly inlineExecs = localCounter(this.inlineExecsLocal, { name: 'skein_inline_executions_total', help: 'Executions run on the main thread (runtime.inlineMaxUs) instead of a worker thread; the rest of nv_inference_exec_count ran on workers.', labelNames: this.mv, registers: [this.registry] });
+  private readonly requestsLocal = new LocalSeries();
+  readonly requests = localCounter(this.requestsLocal, { name: 'skein_requests_total', help: 'Inference requests by outcome code (OK or an error code).', labelNames: [...this.mv, 'code'], registers: [this.registry] });
   readonly requestSeconds = new Histogram({ name: 'skein_request_duration_seconds', help: 'End-to-end inference time in the core, in seconds.', labelNames: this.mv, buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
   readonly queueSeconds = new Histogram({ name: 'skein_queue_duration_seconds', help: 'Time from enqueue to dispatch, in seconds.', labelNames: this.mv, buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
   readonly computeSeconds = new Histogram({ name: 'skein_compute_duration_seconds', help: 'Time of one batch execution in the runtime (input, infer, output), in seconds.', labelNames: this.mv, buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
   readonly batchSize = new Histogram({ name: 'skein_batch_size', help: 'Rows per executed batch.', labelNames: this.mv, buckets: BATCH_BUCKETS, registers: [this.registry] });
-  readonly inflight = new Gauge({ name: 'skein_inflight_requests', help: 'Requests accepted by the core and not yet answered (queued + running).', labelNames: this.mv, registers: [this.registry] });
+  private readonly inflightLocal = new LocalSeries();
+  readonly inflight = localGauge(this.inflightLocal, { name: 'skein_inflight_requests', help: 'Requests accepted by the core and not yet answered (queued + running).', labelNames: this.mv, registers: [this.registry] });
   readonly versionState = new Gauge({ name: 'skein_model_version_state', help: '1 for the state a version is in (loading, ready, unloading, failed).', labelNames: [...this.mv, 'state'], registers: [this.registry] });
   readonly loadFailures = new Counter({ name: 'skein_model_load_failures_total', help: 'Versions that failed to load or warm up.', labelNames: this.mv, registers: [this.registry] });
   readonly loadSeconds = new Histogram({ name: 'skein_model_load_duration_seconds', help: 'Time to load and warm up a version.', labelNames: this.mv, buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60], registers: [this.registry] });
@@ -66,35 +137,43 @@ export class ServingMetrics {
   }
 
   /**
-   * The hot-path series of one version, bound once: prom-client hashes a labels object on every
-   * call, which costs more than the work being measured at thousands of requests per second.
+   * The hot-path series of one version, bound once: counters and gauges as LocalValues, histograms
+   * as prom-client children (an observation touches several buckets, so a child is the cheap form).
    */
   forVersion(model: string, version: string): VersionMetrics {
     const v = [model, version] as const;
+    const labels = { model, version };
     const seen = new Set<string>();
+    const locals: [LocalSeries, LocalValue][] = [];
+    const local = (series: LocalSeries, own: Record<string, string> = labels): LocalValue => {
+      const value = series.add(own);
+      locals.push([series, value]);
+      return value;
+    };
     const bound = [this.success, this.inferenceCount, this.execCount, this.pending, this.requestUs, this.queueUs,
       this.computeInferUs, this.inlineExecs, this.requestSeconds, this.queueSeconds, this.computeSeconds, this.batchSize, this.inflight];
     return {
-      success: this.success.labels(...v),
-      inflight: this.inflight.labels(...v),
+      success: local(this.successLocal),
+      inflight: local(this.inflightLocal),
       requestSeconds: this.requestSeconds.labels(...v),
-      requestUs: this.requestUs.labels(...v),
+      requestUs: local(this.requestUsLocal),
       queueSeconds: this.queueSeconds.labels(...v),
-      queueUs: this.queueUs.labels(...v),
-      pending: this.pending.labels(...v),
-      execCount: this.execCount.labels(...v),
-      inferenceCount: this.inferenceCount.labels(...v),
+      queueUs: local(this.queueUsLocal),
+      pending: local(this.pendingLocal),
+      execCount: local(this.execCountLocal),
+      inferenceCount: local(this.inferenceCountLocal),
       batchSize: this.batchSize.labels(...v),
       computeSeconds: this.computeSeconds.labels(...v),
-      computeInferUs: this.computeInferUs.labels(...v),
-      inlineExecs: this.inlineExecs.labels(...v),
-      ok: this.requests.labels(model, version, 'OK'),
+      computeInferUs: local(this.computeInferUsLocal),
+      inlineExecs: local(this.inlineExecsLocal),
+      ok: local(this.requestsLocal, { model, version, code: 'OK' }),
       failed: (code: string, reason: string) => {
         this.requests.labels(model, version, code).inc();
         this.failure.labels(model, version, reason).inc();
         seen.add(`${code}\u0000${reason}`);
       },
       forget: () => {
+        for (const [series, value] of locals) series.delete(value);
         for (const m of bound) m.remove(...v);
         this.requests.remove(model, version, 'OK');
         for (const key of seen) {
@@ -124,4 +203,24 @@ export class ServingMetrics {
   render(): Promise<string> {
     return this.registry.metrics();
   }
+}
+
+type MetricConfig = { name: string; help: string; labelNames: readonly string[]; registers: Registry[] };
+
+function localCounter(series: LocalSeries, config: MetricConfig): Counter<string> {
+  return new Counter({
+    ...config,
+    collect() {
+      series.flushCounter(this);
+    },
+  });
+}
+
+function localGauge(series: LocalSeries, config: MetricConfig): Gauge<string> {
+  return new Gauge({
+    ...config,
+    collect() {
+      series.flushGauge(this);
+    },
+  });
 }
