@@ -51,9 +51,11 @@ function isDigit(c: number): boolean {
 class Reader {
   at = 0;
   private readonly text: Buffer;
+  private readonly view: DataView;
 
   constructor(private readonly bytes: Uint8Array, private readonly maxDepth: number) {
     this.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   fail(): never {
@@ -196,7 +198,7 @@ class Reader {
     for (;;) {
       const c = b[i];
       if (c !== Byte.Minus && (c === undefined || !isDigit(c))) break;
-      if (!readNumber(b, i, true)) this.fail();
+      if (!readNumber(b, this.view, i, true)) this.fail();
       const v = numberValue[0]!;
       if (v === Infinity || v === -Infinity) break;
       if (n === out.length) out = grow(out);
@@ -217,7 +219,7 @@ class Reader {
   }
 
   private number(): number {
-    if (!readNumber(this.bytes, this.at, false)) this.fail();
+    if (!readNumber(this.bytes, this.view, this.at, false)) this.fail();
     this.at = numberEnd;
     return numberValue[0]!;
   }
@@ -280,11 +282,11 @@ const numberValue = new Float64Array(1);
 
 /**
  * Reads the JSON number at b[from] into numberValue[0] and numberEnd; false when the text there is
- * not one. With `toFloat32` false the value is the double JSON.parse gives; with it true, the
+ * not one. `view` is a DataView of exactly `b`. With `toFloat32` false the value is the double JSON.parse gives; with it true, the
  * float32 value that storing JSON.parse's double into a Float32Array gives, ±Infinity when it
  * does not fit.
  */
-function readNumber(b: Uint8Array, from: number, toFloat32: boolean): boolean {
+function readNumber(b: Uint8Array, view: DataView, from: number, toFloat32: boolean): boolean {
   let i = from;
   const negative = b[i] === Byte.Minus;
   if (negative) i++;
@@ -313,17 +315,37 @@ function readNumber(b: Uint8Array, from: number, toFloat32: boolean): boolean {
   if (c === Byte.Dot) {
     c = b[++i]!;
     if (!isDigit(c)) return false;
-    do {
+    // Zeros before the first significant digit only move the decimal point.
+    if (m === 0) {
+      while (c === Byte.Zero) {
+        exponent--;
+        c = b[++i]!;
+      }
+    }
+    // Four digits per 32-bit load while four digits follow (SWAR), which halves the work of a
+    // typical 17-digit fraction. Each byte less '0' is a digit; a byte outside '0'..'9' sets the
+    // top bit of its lane in one of the two terms. Lower lanes are digits, so no borrow or carry
+    // reaches the first bad lane.
+    const end = b.length;
+    while (digits <= MAX_DIGITS - 4 && i + 4 <= end) {
+      const word = view.getUint32(i, true);
+      const d = (word - 0x30303030) | 0;
+      if ((((word + 0x46464646) | d) & 0x80808080) !== 0) break;
+      const pairs = (d * 10 + (d >>> 8)) & 0x00ff00ff;
+      m = m * 10_000 + ((pairs & 0xff) * 100 + (pairs >>> 16));
+      digits += 4;
+      exponent -= 4;
+      i += 4;
+    }
+    c = b[i]!;
+    while (isDigit(c)) {
       if (digits < MAX_DIGITS) {
-        // Zeros before the first significant digit only move the decimal point.
-        if (m !== 0 || c !== Byte.Zero) {
-          m = m * 10 + (c - Byte.Zero);
-          digits++;
-        }
+        m = m * 10 + (c - Byte.Zero);
+        digits++;
         exponent--;
       }
       c = b[++i]!;
-    } while (isDigit(c));
+    }
   }
   if (c === Byte.LowerE || c === Byte.UpperE) {
     c = b[++i]!;
