@@ -10,11 +10,10 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  * the model's default, never extend it; a value past the timer limit means "none".
  */
 export function queueTimeoutMs(request: Pick<InferRequest, 'timeoutMs' | 'parameters'>, defaultMs: number): number {
+  // Called once per request: plain comparisons, no arrays.
+  let ms = defaultMs > 0 ? defaultMs : Infinity;
   const timeoutUs = request.parameters?.timeout;
-  const fromParameter = typeof timeoutUs === 'number' && timeoutUs > 0 ? timeoutUs / 1000 : undefined;
-  const fromTransport = request.timeoutMs !== undefined && request.timeoutMs > 0 ? request.timeoutMs : undefined;
-  const asked = [fromParameter, fromTransport, defaultMs > 0 ? defaultMs : undefined].filter((x): x is number => x !== undefined);
-  if (asked.length === 0) return 0;
-  const ms = Math.min(...asked);
-  return ms > MAX_TIMER_MS ? 0 : ms;
+  if (typeof timeoutUs === 'number' && timeoutUs > 0) ms = Math.min(ms, timeoutUs / 1000);
+  if (request.timeoutMs !== undefined && request.timeoutMs > 0) ms = Math.min(ms, request.timeoutMs);
+  return ms === Infinity || ms > MAX_TIMER_MS ? 0 : ms;
 }

@@ -111,6 +111,15 @@ describe('batchKeyOf', () => {
     const wide: Tensor = { name: 'ids', datatype: 'INT64', shape: [1, 4], data: new BigInt64Array(4) };
     assert.notEqual(base, batchKeyOf([image(1), wide]));
   });
+
+  test('differs for names and shapes that would run together when joined', () => {
+    const t = (name: string, shape: number[]): Tensor => ({ name, datatype: 'FP32', shape, data: new Float32Array(0) });
+    assert.notEqual(batchKeyOf([t('a|FP32|', [1, 2])]), batchKeyOf([t('a', [1, 2])]));
+    assert.notEqual(batchKeyOf([t('ab', [1]), t('c', [1])]), batchKeyOf([t('a', [1]), t('bc', [1])]));
+    assert.notEqual(batchKeyOf([t('x', [1, 12])]), batchKeyOf([t('x', [1, 1, 2])]));
+    assert.notEqual(batchKeyOf([t('x', [1, 2])]), batchKeyOf([t('x', [1, 2, 1])]));
+    assert.equal(batchKeyOf([t('x;1:y', [4, 3])]), batchKeyOf([t('x;1:y', [9, 3])]));
+  });
 });
 
 test('a BYTES value holding NUL is refused with INVALID_DATA rather than cut by the runtime', () => {

@@ -99,7 +99,14 @@ export function validateRequestedOutputs(names: string[], signature: Signature):
  * datatypes and non-batch dimensions, in signature order (validateInputs' output).
  */
 export function batchKeyOf(inputs: Tensor[]): string {
-  return JSON.stringify(inputs.map((t) => [t.name, t.datatype, t.shape.slice(1)]));
+  // Built once per request, so plain concatenation; the length prefix keeps any name unambiguous.
+  let key = '';
+  for (const t of inputs) {
+    key += `${t.name.length}:${t.name}|${t.datatype}|`;
+    for (let d = 1; d < t.shape.length; d++) key += `${t.shape[d]},`;
+    key += ';';
+  }
+  return key;
 }
 
 function listNames(specs: TensorSpec[]): string {
