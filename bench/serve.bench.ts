@@ -10,7 +10,7 @@
  * BENCH_MODEL (mlp_small | yarnit), BENCH_CEILING_S (1, per batch size), BENCH_ROUNDS (1: runs per
  * server and concurrency; with more, the tables show each figure's median over the rounds),
  * BENCH_INSTANCES (unset: Skein's default; n writes `runtime.instances: n` to the model's config).
- * BENCH_INLINE_THREADS (unset: default 1; n writes `runtime.inlineIntraOpThreads: n`).
+ * BENCH_INLINE_THREADS (unset: Skein's default, min(2, cores); n writes `runtime.inlineIntraOpThreads: n`).
  */
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
