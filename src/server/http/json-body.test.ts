@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ServingError, type ErrorCode } from '../../errors/index.js';
 import { seededRandom } from '../../util/index.js';
 import { parseJsonBody } from './json-body.js';
+import { throwsCode } from '../../../test/helpers/errors.js';
 
 const DEPTH = 64;
 
@@ -18,15 +18,6 @@ function parse(text: string | Uint8Array, maxDepth = DEPTH): unknown {
 function reference(text: string | Uint8Array): unknown {
   const bytes = typeof text === 'string' ? bytesOf(text) : text;
   return JSON.parse(Buffer.from(bytes).toString('utf8'));
-}
-
-function throwsCode(fn: () => unknown, code: ErrorCode): ServingError {
-  let caught: unknown;
-  assert.throws(fn, (err: unknown) => {
-    caught = err;
-    return err instanceof ServingError && err.code === code;
-  });
-  return caught as ServingError;
 }
 
 function assertFloat32Equal(actual: unknown, expected: Float32Array, label: string): void {

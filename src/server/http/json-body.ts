@@ -136,15 +136,7 @@ class Reader {
       }
       if (key === 'datatype') fp32 = value === 'FP32';
       if (key === 'data' && !(value instanceof Float32Array)) fastDataAt = -1;
-      this.skipSpace();
-      const c = b[this.at];
-      this.at++;
-      if (c === Byte.Comma) {
-        this.skipSpace();
-        continue;
-      }
-      if (c !== Byte.CloseBrace) this.fail();
-      break;
+      if (!this.another(Byte.CloseBrace)) break;
     }
     // A later `datatype` (a duplicate key) may have changed the type the list was read for.
     if (fastDataAt >= 0 && out.datatype !== 'FP32') {
@@ -154,6 +146,18 @@ class Reader {
       this.at = end;
     }
     return out;
+  }
+
+  /** After a member: true past a comma (another follows), false past `close`; anything else fails. */
+  private another(close: Byte): boolean {
+    this.skipSpace();
+    const c = this.bytes[this.at++];
+    if (c === Byte.Comma) {
+      this.skipSpace();
+      return true;
+    }
+    if (c !== close) this.fail();
+    return false;
   }
 
   private array(depth: number): unknown[] {
@@ -166,18 +170,9 @@ class Reader {
       this.at++;
       return out;
     }
-    for (;;) {
-      out.push(this.value(depth));
-      this.skipSpace();
-      const c = b[this.at];
-      this.at++;
-      if (c === Byte.Comma) {
-        this.skipSpace();
-        continue;
-      }
-      if (c !== Byte.CloseBracket) this.fail();
-      return out;
-    }
+    do out.push(this.value(depth));
+    while (this.another(Byte.CloseBracket));
+    return out;
   }
 
   /**

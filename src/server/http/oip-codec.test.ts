@@ -1,22 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ServingError, type ErrorCode } from '../../errors/index.js';
 import type { Signature, Tensor } from '../../tensor/index.js';
 import type { InferResponse } from '../../serving/index.js';
 import { exceedsJsonDepth } from './body.js';
 import { decodeInferRequest, encodeInferResponse, type BodyLimits } from './oip-codec.js';
+import { throwsCode } from '../../../test/helpers/errors.js';
 
 const limits: BodyLimits = { maxJsonDepth: 8, maxTensorElements: 1000, maxInputs: 4 };
 const enc = new TextEncoder();
-
-function throwsCode(fn: () => unknown, code: ErrorCode): ServingError {
-  let caught: unknown;
-  assert.throws(fn, (err: unknown) => {
-    caught = err;
-    return err instanceof ServingError && err.code === code;
-  });
-  return caught as ServingError;
-}
 
 function noSignature(): Signature {
   throw new Error('resolveSignature must only be called for raw requests');
