@@ -605,6 +605,16 @@ describe('parseJsonBody', () => {
   });
 
   describe('limits nesting depth', () => {
+    it('counts objects and lists, at the bound and one past it, and ignores brackets inside strings', () => {
+      assert.deepStrictEqual(parse('{"a":[[1]]}', 3), { a: [[1]] });
+      throwsCode(() => parse('{"a":[[1]]}', 2), 'JSON_TOO_DEEP');
+      assert.deepStrictEqual(parse('[[],[],[]]', 2), [[], [], []]);
+      assert.equal(parse('1', 0), 1);
+      assert.deepStrictEqual(parse('{"a":"[[[[{{{{"}', 1), { a: '[[[[{{{{' });
+      assert.deepStrictEqual(parse('{"a":"\\"[[[[\\\\"}', 1), { a: '"[[[[\\' });
+      assert.deepStrictEqual(parse('{"é🧶":"[[["}', 1), { 'é🧶': '[[[' });
+    });
+
     it('accepts nesting exactly maxDepth deep and rejects one level more with JSON_TOO_DEEP', () => {
       assert.deepStrictEqual(parse('{}', 1), {});
       assert.deepStrictEqual(parse('[]', 1), []);
@@ -653,6 +663,15 @@ describe('parseJsonBody', () => {
       assert.equal((parse(wide, 1) as unknown[]).length, 5000);
       const wideObject = `{${Array.from({ length: 2000 }, (_, k) => `"k${k}":${k}`).join(',')}}`;
       assert.equal(Object.keys(parse(wideObject, 1) as object).length, 2000);
+    });
+  });
+
+  describe('with float32Data: false (the other JSON routes)', () => {
+    it('returns JSON.parse\'s plain array for the data of an FP32 object', () => {
+      const doc = '{"datatype":"FP32","data":[0.1,1e39,-0]}';
+      const value = parseJsonBody(bytesOf(doc), DEPTH, { float32Data: false }) as { data: unknown };
+      assert.ok(Array.isArray(value.data));
+      assert.deepStrictEqual(value, JSON.parse(doc));
     });
   });
 

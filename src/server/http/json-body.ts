@@ -14,9 +14,11 @@ import { ServingError } from '../../errors/index.js';
  *
  * A `data` list that holds anything but numbers that fit FP32, or is nested, is read as a plain
  * array instead, so the codec reports the problem exactly as it does for JSON.parse's output.
+ * `float32Data: false` turns the Float32Array reading off: the other JSON routes, whose bodies are
+ * not tensors, get exactly JSON.parse's values with the same depth limit.
  */
-export function parseJsonBody(bytes: Uint8Array, maxDepth: number): unknown {
-  const reader = new Reader(bytes, maxDepth);
+export function parseJsonBody(bytes: Uint8Array, maxDepth: number, options: { float32Data?: boolean } = {}): unknown {
+  const reader = new Reader(bytes, maxDepth, options.float32Data ?? true);
   reader.skipSpace();
   const value = reader.value(0);
   reader.skipSpace();
@@ -53,7 +55,7 @@ class Reader {
   private readonly text: Buffer;
   private readonly view: DataView;
 
-  constructor(private readonly bytes: Uint8Array, private readonly maxDepth: number) {
+  constructor(private readonly bytes: Uint8Array, private readonly maxDepth: number, private readonly float32Data: boolean) {
     this.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
@@ -134,7 +136,7 @@ class Reader {
       } else {
         out[key] = value;
       }
-      if (key === 'datatype') fp32 = value === 'FP32';
+      if (key === 'datatype') fp32 = this.float32Data && value === 'FP32';
       if (key === 'data' && !(value instanceof Float32Array)) fastDataAt = -1;
       if (!this.another(Byte.CloseBrace)) break;
     }

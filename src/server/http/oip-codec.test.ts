@@ -2,7 +2,6 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Signature, Tensor } from '../../tensor/index.js';
 import type { InferResponse } from '../../serving/index.js';
-import { exceedsJsonDepth } from './body.js';
 import { decodeInferRequest, encodeInferResponse, type BodyLimits } from './oip-codec.js';
 import { throwsCode } from '../../../test/helpers/errors.js';
 
@@ -202,21 +201,6 @@ describe('decodeInferRequest with a raw body (header length 0)', () => {
 
   test('applies the element limit to raw bodies', () => {
     throwsCode(() => decodeInferRequest(new Uint8Array(4 * 1001), '0', limits, () => single([-1])), 'TOO_MANY_ELEMENTS');
-  });
-});
-
-describe('exceedsJsonDepth', () => {
-  test('counts objects and lists, at the bound and one past it', () => {
-    assert.equal(exceedsJsonDepth('{"a":[[1]]}', 3), false);
-    assert.equal(exceedsJsonDepth('{"a":[[1]]}', 2), true);
-    assert.equal(exceedsJsonDepth(enc.encode('[[],[],[]]'), 2), false);
-    assert.equal(exceedsJsonDepth('1', 0), false);
-  });
-
-  test('ignores brackets inside strings, including after escaped quotes', () => {
-    assert.equal(exceedsJsonDepth('{"a":"[[[[{{{{"}', 1), false);
-    assert.equal(exceedsJsonDepth('{"a":"\\"[[[[\\\\"}', 1), false);
-    assert.equal(exceedsJsonDepth(enc.encode('{"é🧶":"[[["}'), 1), false);
   });
 });
 
