@@ -102,32 +102,22 @@ export class ServingMetrics {
   readonly registry = new Registry();
   private readonly mv = ['model', 'version'] as const;
 
-  private readonly successLocal = new LocalSeries();
-  readonly success = localCounter(this.successLocal, { name: 'nv_inference_request_success', help: 'Successful inference requests (Triton name).', labelNames: this.mv, registers: [this.registry] });
+  readonly success = localCounter({ name: 'nv_inference_request_success', help: 'Successful inference requests (Triton name).', labelNames: this.mv, registers: [this.registry] });
   readonly failure = new Counter({ name: 'nv_inference_request_failure', help: 'Failed inference requests by reason: REJECTED (queue full or timed out), BACKEND (runtime error), OTHER (bad input) (Triton name).', labelNames: [...this.mv, 'reason'], registers: [this.registry] });
-  private readonly inferenceCountLocal = new LocalSeries();
-  readonly inferenceCount = localCounter(this.inferenceCountLocal, { name: 'nv_inference_count', help: 'Rows (batch elements) executed (Triton name).', labelNames: this.mv, registers: [this.registry] });
-  private readonly execCountLocal = new LocalSeries();
-  readonly execCount = localCounter(this.execCountLocal, { name: 'nv_inference_exec_count', help: 'Model executions; inference_count / exec_count is the mean batch size (Triton name).', labelNames: this.mv, registers: [this.registry] });
-  private readonly pendingLocal = new LocalSeries();
-  readonly pending = localGauge(this.pendingLocal, { name: 'nv_inference_pending_request_count', help: 'Requests waiting in the queue (Triton name).', labelNames: this.mv, registers: [this.registry] });
-  private readonly requestUsLocal = new LocalSeries();
-  readonly requestUs = localCounter(this.requestUsLocal, { name: 'nv_inference_request_duration_us', help: 'Cumulative end-to-end request time in microseconds (Triton name).', labelNames: this.mv, registers: [this.registry] });
-  private readonly queueUsLocal = new LocalSeries();
-  readonly queueUs = localCounter(this.queueUsLocal, { name: 'nv_inference_queue_duration_us', help: 'Cumulative queue time in microseconds (Triton name).', labelNames: this.mv, registers: [this.registry] });
-  private readonly computeInferUsLocal = new LocalSeries();
-  readonly computeInferUs = localCounter(this.computeInferUsLocal, { name: 'nv_inference_compute_infer_duration_us', help: 'Cumulative model run time in microseconds (Triton name).', labelNames: this.mv, registers: [this.registry] });
+  readonly inferenceCount = localCounter({ name: 'nv_inference_count', help: 'Rows (batch elements) executed (Triton name).', labelNames: this.mv, registers: [this.registry] });
+  readonly execCount = localCounter({ name: 'nv_inference_exec_count', help: 'Model executions; inference_count / exec_count is the mean batch size (Triton name).', labelNames: this.mv, registers: [this.registry] });
+  readonly pending = localGauge({ name: 'nv_inference_pending_request_count', help: 'Requests waiting in the queue (Triton name).', labelNames: this.mv, registers: [this.registry] });
+  readonly requestUs = localCounter({ name: 'nv_inference_request_duration_us', help: 'Cumulative end-to-end request time in microseconds (Triton name).', labelNames: this.mv, registers: [this.registry] });
+  readonly queueUs = localCounter({ name: 'nv_inference_queue_duration_us', help: 'Cumulative queue time in microseconds (Triton name).', labelNames: this.mv, registers: [this.registry] });
+  readonly computeInferUs = localCounter({ name: 'nv_inference_compute_infer_duration_us', help: 'Cumulative model run time in microseconds (Triton name).', labelNames: this.mv, registers: [this.registry] });
 
-  private readonly inlineExecsLocal = new LocalSeries();
-  readonly inlineExecs = localCounter(this.inlineExecsLocal, { name: 'skein_inline_executions_total', help: 'Executions run on the main thread (runtime.inlineMaxUs) instead of a worker thread; the rest of nv_inference_exec_count ran on workers.', labelNames: this.mv, registers: [this.registry] });
-  private readonly requestsLocal = new LocalSeries();
-  readonly requests = localCounter(this.requestsLocal, { name: 'skein_requests_total', help: 'Inference requests by outcome code (OK or an error code).', labelNames: [...this.mv, 'code'], registers: [this.registry] });
+  readonly inlineExecs = localCounter({ name: 'skein_inline_executions_total', help: 'Executions run on the main thread (runtime.inlineMaxUs) instead of a worker thread; the rest of nv_inference_exec_count ran on workers.', labelNames: this.mv, registers: [this.registry] });
+  readonly requests = localCounter({ name: 'skein_requests_total', help: 'Inference requests by outcome code (OK or an error code).', labelNames: [...this.mv, 'code'], registers: [this.registry] });
   readonly requestSeconds = new Histogram({ name: 'skein_request_duration_seconds', help: 'End-to-end inference time in the core, in seconds.', labelNames: this.mv, buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
   readonly queueSeconds = new Histogram({ name: 'skein_queue_duration_seconds', help: 'Time from enqueue to dispatch, in seconds.', labelNames: this.mv, buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
   readonly computeSeconds = new Histogram({ name: 'skein_compute_duration_seconds', help: 'Time of one batch execution in the runtime (input, infer, output), in seconds.', labelNames: this.mv, buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
   readonly batchSize = new Histogram({ name: 'skein_batch_size', help: 'Rows per executed batch.', labelNames: this.mv, buckets: BATCH_BUCKETS, registers: [this.registry] });
-  private readonly inflightLocal = new LocalSeries();
-  readonly inflight = localGauge(this.inflightLocal, { name: 'skein_inflight_requests', help: 'Requests accepted by the core and not yet answered (queued + running).', labelNames: this.mv, registers: [this.registry] });
+  readonly inflight = localGauge({ name: 'skein_inflight_requests', help: 'Requests accepted by the core and not yet answered (queued + running).', labelNames: this.mv, registers: [this.registry] });
   readonly versionState = new Gauge({ name: 'skein_model_version_state', help: '1 for the state a version is in (loading, ready, unloading, failed).', labelNames: [...this.mv, 'state'], registers: [this.registry] });
   readonly loadFailures = new Counter({ name: 'skein_model_load_failures_total', help: 'Versions that failed to load or warm up.', labelNames: this.mv, registers: [this.registry] });
   readonly loadSeconds = new Histogram({ name: 'skein_model_load_duration_seconds', help: 'Time to load and warm up a version.', labelNames: this.mv, buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60], registers: [this.registry] });
@@ -145,7 +135,8 @@ export class ServingMetrics {
     const labels = { model, version };
     const seen = new Set<string>();
     const locals: [LocalSeries, LocalValue][] = [];
-    const local = (series: LocalSeries, own: Record<string, string> = labels): LocalValue => {
+    const local = (metric: Counter<string> | Gauge<string>, own: Record<string, string> = labels): LocalValue => {
+      const series = seriesOf.get(metric)!;
       const value = series.add(own);
       locals.push([series, value]);
       return value;
@@ -153,20 +144,20 @@ export class ServingMetrics {
     const bound = [this.success, this.inferenceCount, this.execCount, this.pending, this.requestUs, this.queueUs,
       this.computeInferUs, this.inlineExecs, this.requestSeconds, this.queueSeconds, this.computeSeconds, this.batchSize, this.inflight];
     return {
-      success: local(this.successLocal),
-      inflight: local(this.inflightLocal),
+      success: local(this.success),
+      inflight: local(this.inflight),
       requestSeconds: this.requestSeconds.labels(...v),
-      requestUs: local(this.requestUsLocal),
+      requestUs: local(this.requestUs),
       queueSeconds: this.queueSeconds.labels(...v),
-      queueUs: local(this.queueUsLocal),
-      pending: local(this.pendingLocal),
-      execCount: local(this.execCountLocal),
-      inferenceCount: local(this.inferenceCountLocal),
+      queueUs: local(this.queueUs),
+      pending: local(this.pending),
+      execCount: local(this.execCount),
+      inferenceCount: local(this.inferenceCount),
       batchSize: this.batchSize.labels(...v),
       computeSeconds: this.computeSeconds.labels(...v),
-      computeInferUs: local(this.computeInferUsLocal),
-      inlineExecs: local(this.inlineExecsLocal),
-      ok: local(this.requestsLocal, { model, version, code: 'OK' }),
+      computeInferUs: local(this.computeInferUs),
+      inlineExecs: local(this.inlineExecs),
+      ok: local(this.requests, { model, version, code: 'OK' }),
       failed: (code: string, reason: string) => {
         this.requests.labels(model, version, code).inc();
         this.failure.labels(model, version, reason).inc();
@@ -207,20 +198,29 @@ export class ServingMetrics {
 
 type MetricConfig = { name: string; help: string; labelNames: readonly string[]; registers: Registry[] };
 
-function localCounter(series: LocalSeries, config: MetricConfig): Counter<string> {
-  return new Counter({
+/** The LocalSeries behind each metric made by localCounter or localGauge. */
+const seriesOf = new WeakMap<Counter<string> | Gauge<string>, LocalSeries>();
+
+function localCounter(config: MetricConfig): Counter<string> {
+  const series = new LocalSeries();
+  const counter = new Counter({
     ...config,
     collect() {
       series.flushCounter(this);
     },
   });
+  seriesOf.set(counter, series);
+  return counter;
 }
 
-function localGauge(series: LocalSeries, config: MetricConfig): Gauge<string> {
-  return new Gauge({
+function localGauge(config: MetricConfig): Gauge<string> {
+  const series = new LocalSeries();
+  const gauge = new Gauge({
     ...config,
     collect() {
       series.flushGauge(this);
     },
   });
+  seriesOf.set(gauge, series);
+  return gauge;
 }
