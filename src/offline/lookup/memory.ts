@@ -1,6 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { ServingError } from '../../errors/index.js';
+import { readJsonLines } from '../../util/index.js';
 import type { PredictionStore, PredictionValue, RunInfo } from '../types.js';
 import { checkKey, checkSetName } from '../store/index.js';
 
@@ -57,13 +56,7 @@ function parseHeader(obj: Record<string, unknown>): FileHeader {
   return { ...(obj as unknown as FileHeader), set: checkSetName(set) };
 }
 
-function parseLine(text: string, line: number): Record<string, unknown> {
-  let obj: unknown;
-  try {
-    obj = JSON.parse(text);
-  } catch {
-    throw badLine(line, 'not valid JSON');
-  }
+function asObject(obj: unknown, line: number): Record<string, unknown> {
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw badLine(line, 'not a JSON object');
   return obj as Record<string, unknown>;
 }
@@ -82,14 +75,14 @@ export async function loadFile(path: string, maxRows: number): Promise<MemoryTab
 }
 
 async function readFile(path: string, maxRows: number): Promise<MemoryTable> {
-  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
   let header: FileHeader | undefined;
   const values = new Map<string, PredictionValue>();
-  let line = 0;
-  for await (const text of lines) {
-    line++;
-    if (text.trim() === '') continue;
-    const obj = parseLine(text, line);
+  const lines = readJsonLines(path, {
+    unreadable: () => new ServingError('INVALID_CONFIG', 'a prediction file cannot be read; check that it exists and is readable', { path }),
+    invalid: (line) => badLine(line, 'not valid JSON'),
+  });
+  for await (const { line, value } of lines) {
+    const obj = asObject(value, line);
     if (header === undefined) {
       header = parseHeader(obj);
       continue;
