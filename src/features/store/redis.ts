@@ -117,11 +117,21 @@ export class RedisFeatureStore implements FeatureStore {
     if (this.redis.status !== 'ready') await this.connected();
     const out = new Map<string, EntityRecord>();
     const distinct = ids.length > 1 ? [...new Set(ids)] : ids;
+    // Every chunk is requested before any is awaited, so they share the turn's script calls
+    // instead of costing one round trip after another.
+    const batches: (readonly string[])[] = [];
+    const pending: ReturnType<KeyBatcher<string | null | false>['request']>[] = [];
     for (let start = 0; start < distinct.length; start += FEATURE_STORE_BATCH_MAX) {
       const batch = distinct.slice(start, start + FEATURE_STORE_BATCH_MAX);
       const keys = new Array<string>(batch.length);
       for (let i = 0; i < batch.length; i++) keys[i] = this.key(entity, batch[i]!);
-      const { replies, at } = await this.batcher.request(keys);
+      batches.push(batch);
+      pending.push(this.batcher.request(keys));
+    }
+    const parts = await Promise.all(pending);
+    for (let b = 0; b < batches.length; b++) {
+      const batch = batches[b]!;
+      const { replies, at } = parts[b]!;
       for (let i = 0; i < batch.length; i++) {
         const v = replies[2 * (at + i)];
         const t = replies[2 * (at + i) + 1];
