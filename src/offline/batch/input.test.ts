@@ -75,6 +75,16 @@ describe('CSV input', () => {
     assert.match(err.message, /corrupt at line 3: a quote is not closed/);
   });
 
+  test('text after a closing quote is corrupt; a quote inside an unquoted field is kept as text', async () => {
+    await writeFile(join(dir, 'after.csv'), 'key,x\na,1\nb,"2"x\n');
+    const err = await failure(join(dir, 'after.csv'));
+    assert.equal(err.code, 'INPUT_INVALID');
+    assert.match(err.message, /corrupt at line 3: a quote is not closed, or text follows a closing quote/);
+    await writeFile(join(dir, 'inner.csv'), 'key,x\na,1\nb,2"5\n');
+    const rows = await all(await openInput(join(dir, 'inner.csv')));
+    assert.deepEqual(rows.map((r) => r.values[1]), ['1', '2"5']);
+  });
+
   test('an empty file has no header row', async () => {
     await writeFile(join(dir, 'empty.csv'), '');
     await assert.rejects(openInput(join(dir, 'empty.csv')), (e: ServingError) => e.code === 'INPUT_INVALID' && /line 1: no header row/.test(e.message));

@@ -170,7 +170,7 @@ async function openCsv(path: string, size: number, readChunkBytes: number, label
       const record = current.records[i]!;
       const position = line;
       line += 1 + (quoted ? embeddedBreaks(record) : 0);
-      if (current.errorAt === i) throw corrupt(label, 'csv', `line ${position}`, 'a quote is not closed or stands inside an unquoted field');
+      if (current.errorAt === i) throw corrupt(label, 'csv', `line ${position}`, 'a quote is not closed, or text follows a closing quote');
       if (record.length === 1 && record[0] === '') continue;
       return { values: record, position };
     }
