@@ -150,6 +150,31 @@ describe('lookup service', () => {
     svc.close();
   });
 
+  test('store mode merges the lookups of one turn into one store read, and maxMergedKeys 0 turns that off', async () => {
+    let reads = 0;
+    // The same store, counting its published-value reads.
+    const counting = new Proxy(store, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (typeof value !== 'function') return value;
+        if (prop !== 'lookupPublished') return value.bind(target);
+        return (...args: unknown[]) => {
+          reads++;
+          return value.apply(target, args);
+        };
+      },
+    });
+    for (const [maxMergedKeys, expected] of [[undefined, 1], [0, 2]] as const) {
+      reads = 0;
+      const { svc } = service({ store: counting, ...(maxMergedKeys === undefined ? {} : { maxMergedKeys }) });
+      const [a, b] = await Promise.all([svc.lookup('purchase', ['u1']), svc.lookup('purchase', ['u2', 'nobody'])]);
+      assert.deepEqual(a.results.map((r) => r.default), [false]);
+      assert.deepEqual(b.results.map((r) => r.default), [false, true]);
+      assert.equal(reads, expected, `maxMergedKeys ${String(maxMergedKeys)}`);
+      svc.close();
+    }
+  });
+
   test('maxMergedKeys must be 0 or a positive integer', () => {
     for (const bad of [-1, 1.5, Number.NaN]) {
       assert.throws(() => createLookupService({ store, clock: new ManualClock(), registry: new Registry(), maxMergedKeys: bad }), { code: 'INVALID_CONFIG' }, String(bad));

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { ServingError } from '../../errors/index.js';
 import type { TimerHandle } from '../../util/index.js';
 import type { PredictionStore, PredictionValue, RunInfo } from '../types.js';
-import { checkKey, checkSetName, hasPublishedLookup, setNotFound } from '../store/index.js';
+import { checkKey, checkSetName, hasPublishedLookup, setNotFound, type PublishedLookup } from '../store/index.js';
 import { loadFile, loadRun, tooManyRows, type MemoryTable } from './memory.js';
 import { DEFAULT_MAX_MERGED_KEYS, mergeLookups } from './merge.js';
 import { LookupMetrics } from './metrics.js';
@@ -80,9 +80,12 @@ export function createLookupService(options: LookupServiceOptions): LookupServic
  * cached for refreshIntervalMs.
  */
 function storeSource(store: PredictionStore, clock: LookupServiceOptions['clock'], ttlMs: number, maxMergedKeys: number): Source {
-  const readPublished = hasPublishedLookup(store)
-    ? (maxMergedKeys > 0 ? mergeLookups((set, keys) => store.lookupPublished(set, keys), maxMergedKeys) : (set: string, keys: readonly string[]) => store.lookupPublished(set, keys))
-    : undefined;
+  let readPublished: ((set: string, keys: readonly string[]) => Promise<PublishedLookup>) | undefined;
+  if (hasPublishedLookup(store)) {
+    const published = store;
+    const direct = (set: string, keys: readonly string[]): Promise<PublishedLookup> => published.lookupPublished(set, keys);
+    readPublished = maxMergedKeys > 0 ? mergeLookups(direct, maxMergedKeys) : direct;
+  }
   const cache = new Map<string, { info: RunInfo; fetchedAtMs: number }>();
   const runInfo = async (set: string, runId: string): Promise<RunInfo> => {
     const id = `${set}\u0000${runId}`;
