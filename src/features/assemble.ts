@@ -29,7 +29,7 @@ export interface AssembledBatch {
    * Per row, every feature's value (null = missing, its default went to the tensor). Built on
    * first read (a getter on the batch, so a spread or JSON.stringify of the batch leaves it out).
    */
-  vectors: Record<string, number | string | null>[];
+  readonly vectors: Record<string, number | string | null>[];
   /** Feature values that were missing and took their default, over the whole batch. */
   missing: number;
 }
@@ -93,10 +93,6 @@ class AssembledRows implements AssembledBatch {
       this.#vectors = vectors;
     }
     return this.#vectors;
-  }
-
-  set vectors(vectors: Record<string, number | string | null>[]) {
-    this.#vectors = vectors;
   }
 }
 

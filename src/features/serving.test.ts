@@ -121,7 +121,16 @@ describe('feature serving', () => {
     const served = await fs.forVersion({ model: 'm', version: 1 });
     assert.equal(served.monitor, undefined);
     assert.match(served.statsProblem!, /has no training-stats\.json/);
-    served.observe([trainingVector(1)], []);
+    served.observe({ vectors: [trainingVector(1)] }, []);
+    // Vectors are built on first read; without a monitor nobody reads them.
+    let built = 0;
+    served.observe({
+      get vectors() {
+        built++;
+        return [trainingVector(1)];
+      },
+    }, []);
+    assert.equal(built, 0);
     assert.equal(served.recentReport(), undefined);
     assert.equal(served.reports(), undefined);
     await fs.close();
@@ -191,7 +200,7 @@ describe('feature serving', () => {
     assert.doesNotMatch(before, /model="m"/);
     // Prices ten times higher than in training: log_price shifts, nothing else does.
     const vectors = Array.from({ length: 400 }, (_, i) => ({ ...trainingVector(i), log_price: Math.log1p(100 + (i % 7) * 10) }));
-    served.observe(vectors, [{ name: 'y', datatype: 'FP32', shape: [400, 1], data: new Float32Array(400) }]);
+    served.observe({ vectors }, [{ name: 'y', datatype: 'FP32', shape: [400, 1], data: new Float32Array(400) }]);
     assert.doesNotMatch(await registry.getSingleMetricAsString('skein_feature_skew_flagged'), /\} 1/, 'a scrape within reportMinIntervalMs reuses the last report');
     clock.advance(5000);
     const flagged = await registry.getSingleMetricAsString('skein_feature_skew_flagged');
@@ -214,8 +223,8 @@ describe('feature serving', () => {
     const served = await fs.forVersion({ model: 'm', version: 1 });
     const skewed = Array.from({ length: 300 }, (_, i) => ({ ...trainingVector(i), log_price: Math.log1p(1000 + i) }));
     const normal = Array.from({ length: 300 }, (_, i) => trainingVector(i + 7));
-    served.observe(skewed, []);
-    served.observe(normal, []);
+    served.observe({ vectors: skewed }, []);
+    served.observe({ vectors: normal }, []);
     assert.match(await registry.getSingleMetricAsString('skein_feature_skew_flagged'), /feature="log_price"\} 0/);
     const reports = served.reports()!;
     assert.equal(reports.skew.samples, 600);

@@ -55,9 +55,10 @@ export interface ServedFeatures {
   readonly unwatched: Readonly<Record<string, string>>;
   /**
    * Feeds one served batch to the monitor: each row's vector (only what watch.ts lets through)
-   * with the first output's value of the row as its prediction. Never throws.
+   * with the first output's value of the row as its prediction. Never throws. Without a monitor
+   * it does nothing and never reads `batch.vectors`, which are built on first read.
    */
-  observe(vectors: AssembledBatch['vectors'], outputs: readonly Tensor[]): void;
+  observe(batch: Pick<AssembledBatch, 'vectors'>, outputs: readonly Tensor[]): void;
   /**
    * For /metrics: training against the latest recentSamples watched vectors (a ring, so the
    * gauges follow current traffic and a scrape costs a bounded comparison), memoized for
@@ -256,7 +257,8 @@ export function createFeatureServing(options: FeatureServingOptions): FeatureSer
       monitor,
       statsProblem: undefined,
       unwatched: plan.unwatched,
-      observe(vectors, outputs) {
+      observe(batch, outputs) {
+        const vectors = batch.vectors;
         const predictions = rowPredictions(outputs, vectors.length);
         vectors.forEach((v, i) => {
           const watched = watchedVector(plan, v);

@@ -64,7 +64,7 @@ export async function inferRaw(o: RawInference, request: RawInferRequest): Promi
   const used = assembled.get(keyOf(answeredModel, answeredVersion));
   if (used === undefined) return response;
   // Vectors are built on first read: only a version with a skew monitor pays for them.
-  if (used.served.monitor !== undefined) used.served.observe(used.batch.vectors, response.outputs);
+  used.served.observe(used.batch, response.outputs);
   features.countRaw(answeredModel, answeredVersion, 'ok');
   const set = used.served.featureSet;
   return {
