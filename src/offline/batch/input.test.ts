@@ -85,6 +85,19 @@ describe('CSV input', () => {
     assert.deepEqual(rows.map((r) => r.values[1]), ['1', '2"5']);
   });
 
+  test('an unclosed quote stops at csvMaxRecordBytes instead of holding the rest of the file', async () => {
+    const rest = 'c,3\n'.repeat(2000);
+    await writeFile(join(dir, 'open.csv'), `key,x\na,1\nb,"2\n${rest}`);
+    const reader = await openInput(join(dir, 'open.csv'), 'csv', { csvReadChunkBytes: 256, csvMaxRecordBytes: 1024 });
+    await assert.rejects(all(reader), (e: ServingError) =>
+      e.code === 'INPUT_INVALID' && /corrupt at line 3: a record is longer than 1024 bytes/.test(e.message));
+    // A long record under the limit still reads.
+    const long = 'v'.repeat(900);
+    await writeFile(join(dir, 'long.csv'), `key,x\na,"${long}"\nb,2\n`);
+    const rows = await all(await openInput(join(dir, 'long.csv'), 'csv', { csvReadChunkBytes: 256, csvMaxRecordBytes: 1024 }));
+    assert.deepEqual(rows.map((r) => String(r.values[1]).length), [900, 1]);
+  });
+
   test('an empty file has no header row', async () => {
     await writeFile(join(dir, 'empty.csv'), '');
     await assert.rejects(openInput(join(dir, 'empty.csv')), (e: ServingError) => e.code === 'INPUT_INVALID' && /line 1: no header row/.test(e.message));

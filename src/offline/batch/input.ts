@@ -46,6 +46,8 @@ function corrupt(label: string, format: InputFormat, where: string, why: string)
 export interface InputOptions {
   /** CSV: bytes read from the file at a time (default CSV_READ_CHUNK_BYTES). */
   csvReadChunkBytes?: number;
+  /** CSV: the longest record, in bytes read (default CSV_MAX_RECORD_BYTES). */
+  csvMaxRecordBytes?: number;
   /** How messages name the file (never by its path); default `--input`. */
   label?: string;
 }
@@ -58,7 +60,9 @@ export async function openInput(path: string, format: InputFormat = formatOf(pat
   } catch {
     throw new ServingError(BATCH_CODES.usage, `${label} cannot be read; check the path`);
   }
-  if (format === 'csv') return openCsv(path, size, options.csvReadChunkBytes ?? CSV_READ_CHUNK_BYTES, label);
+  if (format === 'csv') {
+    return openCsv(path, size, options.csvReadChunkBytes ?? CSV_READ_CHUNK_BYTES, options.csvMaxRecordBytes ?? CSV_MAX_RECORD_BYTES, label);
+  }
   if (format === 'jsonl') return openJsonl(path, size, label);
   return openParquet(path, label);
 }
@@ -67,11 +71,18 @@ export async function openInput(path: string, format: InputFormat = formatOf(pat
 export const CSV_READ_CHUNK_BYTES = 1 << 20;
 /** Parsed CSV chunks held ahead of the job; the file is paused beyond it, so memory stays flat. */
 export const CSV_MAX_QUEUED_CHUNKS = 4;
+/**
+ * The longest CSV record. Papa Parse keeps an open quoted field whole until it closes, so a quote
+ * that never closes would otherwise hold the rest of the file in memory.
+ */
+export const CSV_MAX_RECORD_BYTES = 16 << 20;
 
 interface CsvChunk {
   records: string[][];
   /** Index in `records` of the first record Papa Parse found malformed (an unclosed or stray quote). */
   errorAt: number | undefined;
+  /** The record after `records` grew past the record limit; reading stopped. */
+  overlong?: true;
 }
 
 /** Line breaks inside a record's quoted fields: a record spans 1 + this many lines. */
@@ -90,7 +101,7 @@ function embeddedBreaks(record: readonly string[]): number {
  * quoted fields, counted only once the file has shown a quote. Empty lines are skipped; a record
  * with another number of fields than the header, or a malformed quote, is corruption.
  */
-async function openCsv(path: string, size: number, readChunkBytes: number, label: string): Promise<InputReader> {
+async function openCsv(path: string, size: number, readChunkBytes: number, maxRecordBytes: number, label: string): Promise<InputReader> {
   const file = createReadStream(path, { encoding: 'utf8', highWaterMark: readChunkBytes });
   let bytes = 0;
   let quoted = false;
@@ -101,6 +112,8 @@ async function openCsv(path: string, size: number, readChunkBytes: number, label
     if (!quoted && s.includes('"')) quoted = true;
   });
   const queue: CsvChunk[] = [];
+  /** Bytes read when a chunk last completed a record. */
+  let bytesAtRecord = 0;
   let ended = false;
   let failure: ServingError | undefined;
   let paused: Papa.Parser | undefined;
@@ -118,6 +131,14 @@ async function openCsv(path: string, size: number, readChunkBytes: number, label
     beforeFirstChunk: (text) => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text),
     chunk(results, parser) {
       const quoteError = results.errors.find((e) => e.type === 'Quotes');
+      if (results.data.length > 0) bytesAtRecord = bytes;
+      if (bytes - bytesAtRecord > maxRecordBytes) {
+        queue.push({ records: results.data, errorAt: quoteError?.row, overlong: true });
+        parser.abort();
+        file.destroy();
+        signal();
+        return;
+      }
       queue.push({ records: results.data, errorAt: quoteError?.row });
       if (queue.length >= CSV_MAX_QUEUED_CHUNKS) {
         paused = parser;
@@ -162,6 +183,9 @@ async function openCsv(path: string, size: number, readChunkBytes: number, label
   const nextRecord = async (): Promise<InputRow | undefined> => {
     for (;;) {
       while (!current || at === current.records.length) {
+        if (current?.overlong) {
+          throw corrupt(label, 'csv', `line ${line}`, `a record is longer than ${maxRecordBytes} bytes (a quote that is not closed?)`);
+        }
         current = await nextChunk();
         at = 0;
         if (!current) return undefined;
