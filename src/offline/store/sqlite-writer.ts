@@ -45,48 +45,50 @@ interface Pending {
  * one. Callers bound how many chunks are in flight (the batch job: --max-pending-chunks).
  */
 export class SqliteChunkWriter {
-  private worker: Worker | undefined;
+  /** The live thread and the writes it owes; a thread that dies fails only its own writes. */
+  private thread: { worker: Worker; pending: Map<number, Pending> } | undefined;
   private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
 
   constructor(private readonly path: string, private readonly busyTimeoutMs: number) {}
 
-  private start(): Worker {
+  private start(): { worker: Worker; pending: Map<number, Pending> } {
     const w = startModuleWorker(import.meta.url, 'sqlite-writer-worker', { path: this.path, busyTimeoutMs: this.busyTimeoutMs });
+    const thread = { worker: w, pending: new Map<number, Pending>() };
+    const { pending } = thread;
     w.on('message', (reply: WriterReply) => {
-      const p = this.pending.get(reply.id);
+      const p = pending.get(reply.id);
       if (!p) return;
-      this.pending.delete(reply.id);
-      if (this.pending.size === 0) w.unref();
+      pending.delete(reply.id);
+      if (pending.size === 0) w.unref();
       if (reply.ok) p.resolve();
       else p.reject(reply.code ? new ServingError(reply.code, reply.message) : new Error(reply.message));
     });
     const fail = (err: Error): void => {
-      if (this.worker === w) this.worker = undefined;
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
+      if (this.thread === thread) this.thread = undefined;
+      for (const p of pending.values()) p.reject(err);
+      pending.clear();
     };
     w.on('error', fail);
     w.on('exit', () => fail(new Error('the SQLite writer thread stopped')));
-    this.worker = w;
-    return w;
+    this.thread = thread;
+    return thread;
   }
 
   write(chunk: EncodedChunk): Promise<void> {
-    const w = this.worker ?? this.start();
+    const { worker, pending } = this.thread ?? this.start();
     const id = this.nextId++;
-    w.ref();
+    worker.ref();
     return new Promise<void>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      w.postMessage({ kind: 'write', id, chunk: toWire(chunk) } satisfies WriterCall);
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ kind: 'write', id, chunk: toWire(chunk) } satisfies WriterCall);
     });
   }
 
   /** Waits for the chunks already sent, then stops the thread and closes its connection. */
   async close(): Promise<void> {
-    const w = this.worker;
+    const w = this.thread?.worker;
     if (!w) return;
-    this.worker = undefined;
+    this.thread = undefined;
     const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
     // An idle thread is unref'd; waiting for its exit must keep the process up.
     w.ref();
