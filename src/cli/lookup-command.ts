@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { Registry } from 'prom-client';
 import { ServingError, isServingError } from '../errors/index.js';
 import { createLogger } from '../monitoring/index.js';
-import { createLookupService, createPredictionStore, type LookupStore } from '../offline/index.js';
+import { DEFAULT_MAX_MERGED_KEYS, createLookupService, createPredictionStore, type LookupStore } from '../offline/index.js';
 import { createLookupHttpServer } from '../server/index.js';
 import { systemClock, type Clock } from '../util/index.js';
 import type { Logger } from '../monitoring/index.js';
@@ -43,7 +43,7 @@ export async function startLookupServer(opts: LookupServerOptions, deps: { logge
     mode: opts.mode,
     files: opts.files,
     maxKeysPerRequest: opts.maxKeysPerRequest,
-    ...(opts.maxMergedKeys === undefined ? {} : { maxMergedKeys: opts.maxMergedKeys }),
+    maxMergedKeys: opts.maxMergedKeys,
     maxMemoryRows: opts.maxMemoryRows,
     refreshIntervalMs: opts.refreshIntervalMs,
     clock: deps.clock ?? systemClock,
@@ -89,7 +89,7 @@ export function lookupCommand(): Command {
     .option('--http-port <port>', 'HTTP port (0 = any free port)', int, 8000)
     .option('--host <host>', 'address to bind', '0.0.0.0')
     .option('--max-keys-per-request <n>', 'most keys in one batch lookup', int, 1000)
-    .option('--max-merged-keys <n>', 'store mode: lookups of one event-loop turn share one store read of at most this many keys (0 = a read per lookup)', int, 4096)
+    .option('--max-merged-keys <n>', 'store mode: lookups of one event-loop turn share one store read of at most this many keys (0 = a read per lookup)', int, DEFAULT_MAX_MERGED_KEYS)
     .option('--max-memory-rows <n>', 'memory mode: most rows held over all sets', int, 5_000_000)
     .option('--refresh-interval-ms <ms>', 'memory mode: how often to pick up a new publish', int, 30_000)
     .option('--max-body-bytes <n>', 'largest request body', int, 4 * 1024 * 1024)
