@@ -201,26 +201,18 @@ type MetricConfig = { name: string; help: string; labelNames: readonly string[];
 /** The LocalSeries behind each metric made by localCounter or localGauge. */
 const seriesOf = new WeakMap<Counter<string> | Gauge<string>, LocalSeries>();
 
-function localCounter(config: MetricConfig): Counter<string> {
+/** Makes a metric whose collect hook flushes a LocalSeries, and records that series for it. */
+function withSeries<M extends Counter<string> | Gauge<string>>(make: (series: LocalSeries) => M): M {
   const series = new LocalSeries();
-  const counter = new Counter({
-    ...config,
-    collect() {
-      series.flushCounter(this);
-    },
-  });
-  seriesOf.set(counter, series);
-  return counter;
+  const metric = make(series);
+  seriesOf.set(metric, series);
+  return metric;
+}
+
+function localCounter(config: MetricConfig): Counter<string> {
+  return withSeries((series) => new Counter({ ...config, collect() { series.flushCounter(this); } }));
 }
 
 function localGauge(config: MetricConfig): Gauge<string> {
-  const series = new LocalSeries();
-  const gauge = new Gauge({
-    ...config,
-    collect() {
-      series.flushGauge(this);
-    },
-  });
-  seriesOf.set(gauge, series);
-  return gauge;
+  return withSeries((series) => new Gauge({ ...config, collect() { series.flushGauge(this); } }));
 }
